@@ -1,0 +1,144 @@
+package fanout
+
+import (
+	"errors"
+	"runtime"
+	"time"
+
+	"github.com/tickerfan/tickerfan/internal/yamlconf"
+)
+
+// Config tunes the WebSocket server. Its zero value is a working default: New
+// fills every zero field with the default its comment states.
+type Config struct {
+	// Listen is the TCP address to serve WebSocket, REST and the dashboard on.
+	// Default "127.0.0.1:8080".
+	Listen string `yaml:"listen"`
+	// MaxConnections caps open WebSocket connections; past it an upgrade gets
+	// HTTP 503. Default 18000 (the machine allows 20000 open files).
+	MaxConnections int `yaml:"max_connections"`
+	// MaxHandshakes caps handshakes in progress; accept waits while it is
+	// reached. Default 512.
+	MaxHandshakes int `yaml:"max_handshakes"`
+	// HandshakeTimeout bounds reading the HTTP upgrade request. Default 5s.
+	HandshakeTimeout time.Duration `yaml:"handshake_timeout"`
+	// SubscribeTimeout closes a connection that has not subscribed to anything
+	// this long after connecting, like the anchor. Default 5s; negative disables.
+	SubscribeTimeout time.Duration `yaml:"subscribe_timeout"`
+	// PingInterval is how long a connection may stay silent before the server
+	// pings it. Default 30s.
+	PingInterval time.Duration `yaml:"ping_interval"`
+	// PongTimeout is how long after a ping a silent connection is closed.
+	// Default 10s.
+	PongTimeout time.Duration `yaml:"pong_timeout"`
+	// WriteTimeout closes a subscriber that accepts no byte for this long while
+	// data waits for it ("slow consumer"). Default 10s.
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// MaxMessageBytes is the largest client message accepted; a larger frame
+	// closes the connection with 1009. Default 65536.
+	MaxMessageBytes int `yaml:"max_message_bytes"`
+	// MaxQueueBytes bounds a subscriber's outbound queue; past it level2 and
+	// ticker frames are conflated (see PROTOCOL.md, slow consumers). Default 1 MiB.
+	MaxQueueBytes int `yaml:"max_queue_bytes"`
+	// SendBufferBytes sets each subscriber socket's kernel send buffer
+	// (SO_SNDBUF). Smaller bounds kernel memory per subscriber and makes
+	// slow-consumer conflation start sooner. Default 0: kernel autotuning.
+	SendBufferBytes int `yaml:"send_buffer_bytes"`
+	// MessagesPerSecond and MessageBurst bound what a client may send (a token
+	// bucket over all frames, pings included); past it the connection is closed
+	// with 1008. Defaults 20 and 100.
+	MessagesPerSecond float64 `yaml:"messages_per_second"`
+	MessageBurst      int     `yaml:"message_burst"`
+	// Workers is the size of the pool that does socket reads and writes.
+	// Default 4 x GOMAXPROCS.
+	Workers int `yaml:"workers"`
+	// Shards is the number of fan-out goroutines; products are spread over them.
+	// Default GOMAXPROCS.
+	Shards int `yaml:"shards"`
+	// BatchInterval is the level2_batch coalescing window. Default 50ms.
+	BatchInterval time.Duration `yaml:"batch_interval"`
+	// TickerBatchInterval is the ticker_batch period. Default 5s.
+	TickerBatchInterval time.Duration `yaml:"ticker_batch_interval"`
+	// StatusInterval is how often status subscribers get the product list.
+	// Default 10s.
+	StatusInterval time.Duration `yaml:"status_interval"`
+	// TradesKept is how many recent trades per product /products/{id}/trades
+	// serves. Default 1000.
+	TradesKept int `yaml:"trades_kept"`
+	// ShutdownTimeout bounds the graceful close of all connections. Default 5s.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// withDefaults returns c with every zero field set to its default.
+func (c Config) withDefaults() Config {
+	procs := runtime.GOMAXPROCS(0)
+	setDefault(&c.Listen, "127.0.0.1:8080")
+	setDefault(&c.MaxConnections, 18000)
+	setDefault(&c.MaxHandshakes, 512)
+	setDefault(&c.HandshakeTimeout, 5*time.Second)
+	setDefault(&c.SubscribeTimeout, 5*time.Second)
+	setDefault(&c.PingInterval, 30*time.Second)
+	setDefault(&c.PongTimeout, 10*time.Second)
+	setDefault(&c.WriteTimeout, 10*time.Second)
+	setDefault(&c.MaxMessageBytes, 64<<10)
+	setDefault(&c.MaxQueueBytes, 1<<20)
+	setDefault(&c.MessagesPerSecond, 20)
+	setDefault(&c.MessageBurst, 100)
+	setDefault(&c.Workers, 4*procs)
+	setDefault(&c.Shards, procs)
+	setDefault(&c.BatchInterval, 50*time.Millisecond)
+	setDefault(&c.TickerBatchInterval, 5*time.Second)
+	setDefault(&c.StatusInterval, 10*time.Second)
+	setDefault(&c.TradesKept, 1000)
+	setDefault(&c.ShutdownTimeout, 5*time.Second)
+	return c
+}
+
+func setDefault[T comparable](field *T, def T) {
+	var zero T
+	if *field == zero {
+		*field = def
+	}
+}
+
+// Validate reports every field with a value the server cannot run with. Zero
+// values are fine: they mean "default".
+func (c Config) Validate() error {
+	var errs []error
+	nonNegative := func(field string, v int) {
+		if v < 0 {
+			errs = append(errs, yamlconf.Errorf(field, "must be >= 0 (got %d); 0 means the default", v))
+		}
+	}
+	positiveDur := func(field string, d time.Duration) {
+		if d < 0 {
+			errs = append(errs, yamlconf.Errorf(field, "must be a positive duration like 5s (got %s); 0 means the default", d))
+		}
+	}
+	nonNegative("max_connections", c.MaxConnections)
+	nonNegative("max_handshakes", c.MaxHandshakes)
+	nonNegative("max_queue_bytes", c.MaxQueueBytes)
+	nonNegative("message_burst", c.MessageBurst)
+	nonNegative("send_buffer_bytes", c.SendBufferBytes)
+	nonNegative("workers", c.Workers)
+	nonNegative("shards", c.Shards)
+	nonNegative("trades_kept", c.TradesKept)
+	positiveDur("handshake_timeout", c.HandshakeTimeout)
+	positiveDur("ping_interval", c.PingInterval)
+	positiveDur("pong_timeout", c.PongTimeout)
+	positiveDur("write_timeout", c.WriteTimeout)
+	positiveDur("batch_interval", c.BatchInterval)
+	positiveDur("ticker_batch_interval", c.TickerBatchInterval)
+	positiveDur("status_interval", c.StatusInterval)
+	positiveDur("shutdown_timeout", c.ShutdownTimeout)
+	if c.MaxMessageBytes < 0 || (c.MaxMessageBytes > 0 && c.MaxMessageBytes < 1024) {
+		errs = append(errs, yamlconf.Errorf("max_message_bytes", "must be >= 1024 (got %d); 0 means 65536", c.MaxMessageBytes))
+	}
+	if c.MessagesPerSecond < 0 {
+		errs = append(errs, yamlconf.Errorf("messages_per_second", "must be > 0 (got %g)", c.MessagesPerSecond))
+	}
+	if c.MaxQueueBytes > 0 && c.MaxQueueBytes < 64<<10 {
+		errs = append(errs, yamlconf.Errorf("max_queue_bytes", "must be >= 65536 so a snapshot fits (got %d)", c.MaxQueueBytes))
+	}
+	return errors.Join(errs...)
+}

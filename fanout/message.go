@@ -1,0 +1,144 @@
+package fanout
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// request is a parsed client message, validated against the known products.
+type request struct {
+	subscribe bool
+	// want lists, per product index, the channels named for it.
+	want map[int]channelMask
+	// status is set when the status channel is named.
+	status bool
+	// dropAll lists channels named in an unsubscribe without any product ids:
+	// the whole channel goes.
+	dropAll channelMask
+}
+
+// requestError is a recoverable problem with one client message: it is
+// answered with an error message and the connection stays open.
+type requestError struct {
+	message string // "Failed to subscribe"
+	reason  string
+}
+
+func (e *requestError) Error() string { return e.message + ": " + e.reason }
+
+// wireRequest is what clients send. Authentication fields are accepted and
+// ignored when authentication is off (timestamp may be a number or a string).
+type wireRequest struct {
+	Type       string            `json:"type"`
+	ProductIDs []string          `json:"product_ids"`
+	Channels   []json.RawMessage `json:"channels"`
+	Key        string            `json:"key"`
+	Passphrase string            `json:"passphrase"`
+	Signature  string            `json:"signature"`
+	Timestamp  json.RawMessage   `json:"timestamp"`
+}
+
+type wireChannel struct {
+	Name       string   `json:"name"`
+	ProductIDs []string `json:"product_ids"`
+}
+
+// parseRequest decodes and validates one client message. products maps a
+// product id to its index. The whole message is rejected when any part of it
+// is invalid, so a failed subscribe changes nothing.
+func parseRequest(data []byte, products map[string]int) (*request, error) {
+	var w wireRequest
+	if err := json.Unmarshal(data, &w); err != nil {
+		return nil, &requestError{"Malformed JSON", jsonReason(err)}
+	}
+	req := &request{want: make(map[int]channelMask)}
+	failed := "Failed to subscribe"
+	switch w.Type {
+	case "subscribe":
+		req.subscribe = true
+	case "unsubscribe":
+		failed = "Failed to unsubscribe"
+	default:
+		return nil, &requestError{failed, "type has to be either subscribe or unsubscribe"}
+	}
+	if len(w.Channels) == 0 {
+		return nil, &requestError{failed, "No channels provided"}
+	}
+	for _, raw := range w.Channels {
+		name, ids, err := decodeChannel(raw, w.ProductIDs)
+		if err != nil {
+			return nil, &requestError{failed, err.Error()}
+		}
+		if err := req.add(name, ids, products); err != nil {
+			return nil, &requestError{failed, err.Error()}
+		}
+	}
+	return req, nil
+}
+
+// decodeChannel reads a channel given as a string (it takes the root product
+// ids) or as an object with its own product ids.
+func decodeChannel(raw json.RawMessage, rootIDs []string) (string, []string, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) > 0 && raw[0] == '"' {
+		var name string
+		if err := json.Unmarshal(raw, &name); err != nil {
+			return "", nil, fmt.Errorf("channel name is not a valid string")
+		}
+		return name, rootIDs, nil
+	}
+	var ch wireChannel
+	if err := json.Unmarshal(raw, &ch); err != nil {
+		return "", nil, fmt.Errorf("a channel must be a name or {\"name\":...,\"product_ids\":[...]}")
+	}
+	if ch.Name == "" {
+		return "", nil, fmt.Errorf("channel object without a name")
+	}
+	if ch.ProductIDs == nil {
+		ch.ProductIDs = rootIDs
+	}
+	return ch.Name, ch.ProductIDs, nil
+}
+
+// add records one channel with its product ids into req.
+func (req *request) add(name string, ids []string, products map[string]int) error {
+	if unsupportedChannels[name] {
+		return fmt.Errorf("channel %s is not supported: tickerfan serves aggregated market data "+
+			"(level2, level2_batch, ticker, ticker_batch, matches, heartbeat, status)", name)
+	}
+	ch, ok := lookupChannel(name)
+	if !ok {
+		return fmt.Errorf("%s is not a valid channel", name)
+	}
+	if ch == chStatus {
+		req.status = true
+		return nil
+	}
+	if len(ids) == 0 {
+		if req.subscribe {
+			return fmt.Errorf("%s requires product_ids", name)
+		}
+		req.dropAll |= maskOf(ch)
+		return nil
+	}
+	for _, id := range ids {
+		idx, ok := products[id]
+		if !ok {
+			return fmt.Errorf("%s is not a valid product", id)
+		}
+		req.want[idx] |= maskOf(ch)
+	}
+	return nil
+}
+
+// jsonReason turns a decoding error into a short reason for the client.
+func jsonReason(err error) string {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "json: ")
+	if len(msg) > 200 {
+		msg = msg[:200]
+	}
+	return msg
+}

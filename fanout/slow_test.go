@@ -1,0 +1,91 @@
+package fanout
+
+import (
+	"context"
+	"net"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gobwas/ws"
+	"golang.org/x/sys/unix"
+)
+
+// dialSmall dials with a tiny receive buffer so a client that stops reading
+// backs the server up quickly.
+func dialSmall(t *testing.T, addr string) *client {
+	t.Helper()
+	d := ws.Dialer{NetDial: func(ctx context.Context, network, a string) (net.Conn, error) {
+		nd := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+			return rc.Control(func(fd uintptr) { unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, 4096) })
+		}}
+		return nd.DialContext(ctx, network, a)
+	}}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	nc, _, _, err := d.Dial(ctx, "ws://"+addr+"/")
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	return &client{t: t, nc: nc}
+}
+
+// A subscriber that stops reading is conflated, not disconnected, and its
+// book is exact again once it reads: PROTOCOL.md, slow consumers.
+func TestSlowConsumerConflatesAndStaysExact(t *testing.T) {
+	cfg := Config{MaxQueueBytes: 64 << 10, SendBufferBytes: 8 << 10, WriteTimeout: time.Minute}
+	ts := startServer(t, cfg, simOpts{updates: 4000, trades: 50, products: []string{"BTC-USD"}})
+	c := dialSmall(t, ts.addr)
+	c.send(`{"type":"subscribe","product_ids":["BTC-USD"],"channels":["level2","ticker"]}`)
+
+	deadline := time.Now().Add(20 * time.Second)
+	for ts.srv.metrics.conflated.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no conflation within 20s of not reading")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if c2 := ts.srv.registry.len(); c2 != 1 {
+		t.Fatalf("slow consumer was disconnected (%d connections)", c2)
+	}
+
+	cb := &clientBook{}
+	snapshots := 0
+	readUntil := time.Now().Add(1500 * time.Millisecond)
+	for time.Now().Before(readUntil) {
+		m := c.next(5 * time.Second)
+		switch m["type"] {
+		case "snapshot":
+			snapshots++
+			cb.snapshot(t, m)
+		case "l2update":
+			cb.update(t, m)
+		}
+	}
+	if snapshots < 2 {
+		t.Fatalf("got %d snapshots; a conflated subscriber must get a fresh one", snapshots)
+	}
+	if ts.srv.metrics.resyncs.Load() == 0 {
+		t.Fatal("resync counter did not move")
+	}
+	ts.stop()
+	var rest struct {
+		Bids, Asks [][]any
+		Sequence   float64
+	}
+	getJSON(t, "http://"+ts.addr+"/products/BTC-USD/book?level=2", &rest)
+	for cb.seq < rest.Sequence {
+		m := c.next(5 * time.Second)
+		switch m["type"] {
+		case "snapshot":
+			cb.snapshot(t, m)
+		case "l2update":
+			cb.update(t, m)
+		}
+	}
+	bids, asks := cb.b.Top(0, nil, nil)
+	if fmtLevels(bids) != fmtRest(rest.Bids) || fmtLevels(asks) != fmtRest(rest.Asks) {
+		t.Fatalf("client book differs from the server's after conflation")
+	}
+}

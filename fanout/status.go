@@ -1,0 +1,83 @@
+package fanout
+
+import "sync"
+
+// statusBoard is the state of the status channel: every product's online
+// state and the connections subscribed to it. mu guards all; lock order:
+// statusBoard.mu, then Conn.mu.
+type statusBoard struct {
+	mu     sync.Mutex
+	cat    *catalog
+	states []productStatus
+	subs   subSet
+	frame  []byte // cached status message, nil when stale
+}
+
+func (b *statusBoard) init(cat *catalog) {
+	b.cat = cat
+	b.states = make([]productStatus, len(cat.products))
+	for i := range b.states {
+		b.states[i] = productStatus{message: "waiting for upstream"}
+	}
+}
+
+// set records a product's state and tells status subscribers when it changed.
+func (b *statusBoard) set(idx int, online bool, message string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	st := productStatus{online: online, message: message}
+	if b.states[idx] == st {
+		return
+	}
+	b.states[idx] = st
+	b.frame = nil
+	if b.subs.len() > 0 {
+		b.subs.send(outFrame{b: b.frameLocked(), kind: kindKeep})
+	}
+}
+
+// broadcast sends the current status to every status subscriber.
+func (b *statusBoard) broadcast() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.subs.len() > 0 {
+		b.subs.send(outFrame{b: b.frameLocked(), kind: kindKeep})
+	}
+}
+
+func (b *statusBoard) frameLocked() []byte {
+	if b.frame == nil {
+		b.frame = encodeStatus(b.cat.products, b.states, b.cat.currencies)
+	}
+	return b.frame
+}
+
+// add subscribes c and sends it the current status.
+func (b *statusBoard) add(c *Conn) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !c.isOpen() {
+		return
+	}
+	b.subs.add(c)
+	c.send(outFrame{b: b.frameLocked(), kind: kindKeep})
+}
+
+func (b *statusBoard) remove(c *Conn) {
+	b.mu.Lock()
+	b.subs.remove(c)
+	b.mu.Unlock()
+}
+
+// snapshot copies the products' states for REST.
+func (b *statusBoard) snapshot() []productStatus {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]productStatus(nil), b.states...)
+}
+
+func (b *statusBoard) count() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.subs.len()
+}

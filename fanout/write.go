@@ -1,0 +1,178 @@
+package fanout
+
+import (
+	"errors"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/tickerfan/tickerfan/internal/netpoll"
+)
+
+const (
+	// maxIov frames go out in one writev; Linux allows 1024 (IOV_MAX).
+	maxIov = 256
+	// maxBatchBytes bounds one writev so one subscriber cannot hog a worker.
+	maxBatchBytes = 256 << 10
+	// flushRounds writevs per task before yielding the worker to others.
+	flushRounds = 4
+)
+
+// flush writes queued frames with writev until the queue is empty, the socket
+// would block, or flushRounds is used up. Runs on a pool worker; one flush per
+// connection at a time (the flushing flag).
+func (c *Conn) flush() {
+	for round := 0; round < flushRounds; round++ {
+		iov, ok := c.gather()
+		if !ok {
+			return
+		}
+		n, err := c.writev(iov)
+		if !c.afterWrite(n, err) {
+			return
+		}
+	}
+	c.mu.Lock()
+	c.srv.pool.schedule(task{c: c, op: opFlush}) // still flushing: yield, come back
+	c.mu.Unlock()
+}
+
+// gather collects up to maxIov frames for one writev and marks them in flight.
+// It reports false, and ends the flush, when there is nothing to write.
+func (c *Conn) gather() ([][]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state == stateClosed || len(c.out) == 0 {
+		c.flushing = false
+		c.afterDrainLocked()
+		return nil, false
+	}
+	iov := c.iov[:0]
+	total := 0
+	for i := 0; i < len(c.out) && i < maxIov && total < maxBatchBytes; i++ {
+		b := c.out[i].b
+		if i == 0 {
+			b = b[c.off:]
+		}
+		iov = append(iov, b)
+		total += len(b)
+	}
+	c.iov = iov
+	c.inflight = len(iov)
+	return iov, true
+}
+
+// writev writes iov without blocking. The syscall runs inside the RawConn's
+// Control so the fd cannot be closed and reused meanwhile; the callback is
+// built once per connection (c.writeFn) so a write allocates nothing.
+func (c *Conn) writev(iov [][]byte) (int, error) {
+	c.wiov = iov
+	err := c.rc.Control(c.writeFn)
+	c.wiov = nil
+	if err != nil {
+		return 0, errConnGone
+	}
+	return max(c.wn, 0), c.werr
+}
+
+var errConnGone = errors.New("fanout: connection gone")
+
+// afterWrite accounts for n written bytes and decides what comes next. It
+// reports true when the flush should write again at once.
+func (c *Conn) afterWrite(n int, err error) bool {
+	c.mu.Lock()
+	c.inflight = 0
+	frames := c.advance(n)
+	c.srv.metrics.written(n, frames)
+	switch {
+	case err == unix.EAGAIN || (err == nil && n == 0):
+		if c.stalled == 0 && n == 0 {
+			c.stalled = time.Now().UnixNano()
+		}
+		c.flushing = false
+		c.awaitWrite = true
+		c.mu.Unlock()
+		c.armWritable()
+		return false
+	case err != nil && err != unix.EINTR:
+		c.flushing = false
+		c.mu.Unlock()
+		c.finalize()
+		return false
+	}
+	c.stalled = 0
+	c.mu.Unlock()
+	return true
+}
+
+// advance drops the n written bytes from the head of the queue and returns
+// how many frames were completed. mu must be held.
+func (c *Conn) advance(n int) int {
+	c.outBytes -= n
+	done := 0
+	for n > 0 && done < len(c.out) {
+		left := len(c.out[done].b) - c.off
+		if n < left {
+			c.off += n
+			break
+		}
+		n -= left
+		c.off = 0
+		done++
+	}
+	if done > 0 {
+		clear(c.out[:done])
+		c.out = c.out[done:]
+		if len(c.out) == 0 {
+			c.out = nil // an idle subscriber keeps no queue memory
+		}
+	}
+	return done
+}
+
+// afterDrainLocked runs when the queue is empty: a closing connection is
+// finalized, a lagging one gets its fresh state. mu must be held.
+func (c *Conn) afterDrainLocked() {
+	switch {
+	case c.state == stateClosing:
+		c.srv.pool.schedule(task{c: c, op: opFinalize})
+	case c.lagging != nil && !c.resyncing && anyMask(c.lagging):
+		c.resyncing = true
+		c.srv.pool.schedule(task{c: c, op: opResync})
+	}
+}
+
+func anyMask(ms []channelMask) bool {
+	for _, m := range ms {
+		if m != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// armWritable asks the write poller to wake a flush when the socket drains.
+func (c *Conn) armWritable() {
+	c.mu.Lock()
+	first := !c.writeArmed
+	c.writeArmed = true
+	c.mu.Unlock()
+	c.control(func(fd int) {
+		if first {
+			c.srv.writePoller.Add(fd, netpoll.EventWrite, c.onWritable)
+			return
+		}
+		c.srv.writePoller.Resume(fd)
+	})
+}
+
+// onWritable runs on the write poller goroutine: it only schedules.
+func (c *Conn) onWritable(int, netpoll.Event) {
+	c.mu.Lock()
+	c.awaitWrite = false
+	if !c.flushing && c.state != stateClosed {
+		c.flushing = true
+		c.srv.pool.schedule(task{c: c, op: opFlush})
+	}
+	c.mu.Unlock()
+}

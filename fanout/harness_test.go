@@ -95,9 +95,14 @@ type client struct {
 
 func dial(t *testing.T, addr string) *client {
 	t.Helper()
+	return dialWith(t, ws.Dialer{}, addr)
+}
+
+func dialWith(t *testing.T, d ws.Dialer, addr string) *client {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	nc, _, _, err := ws.Dial(ctx, "ws://"+addr+"/")
+	nc, _, _, err := d.Dial(ctx, "ws://"+addr+"/")
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}

@@ -21,14 +21,7 @@ func dialSmall(t *testing.T, addr string) *client {
 		}}
 		return nd.DialContext(ctx, network, a)
 	}}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	nc, _, _, err := d.Dial(ctx, "ws://"+addr+"/")
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	t.Cleanup(func() { nc.Close() })
-	return &client{t: t, nc: nc}
+	return dialWith(t, d, addr)
 }
 
 // A subscriber that stops reading is conflated, not disconnected, and its

@@ -65,6 +65,8 @@ type Config struct {
 	// TradesKept is how many recent trades per product /products/{id}/trades
 	// serves. Default 1000.
 	TradesKept int `yaml:"trades_kept"`
+	// Auth verifies signed subscribes; see AuthConfig. Default off.
+	Auth AuthConfig `yaml:"auth"`
 	// ShutdownTimeout bounds the graceful close of all connections. Default 5s.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 }
@@ -140,5 +142,6 @@ func (c Config) Validate() error {
 	if c.MaxQueueBytes > 0 && c.MaxQueueBytes < 64<<10 {
 		errs = append(errs, yamlconf.Errorf("max_queue_bytes", "must be >= 65536 so a snapshot fits (got %d)", c.MaxQueueBytes))
 	}
+	errs = append(errs, yamlconf.Prefix("auth", c.Auth.Validate()))
 	return errors.Join(errs...)
 }

@@ -17,6 +17,8 @@ type request struct {
 	// dropAll lists channels named in an unsubscribe without any product ids:
 	// the whole channel goes.
 	dropAll channelMask
+	// signed holds the authentication fields, checked when auth is on.
+	signed signedFields
 }
 
 // requestError is a recoverable problem with one client message: it is
@@ -53,7 +55,9 @@ func parseRequest(data []byte, products map[string]int) (*request, error) {
 	if err := json.Unmarshal(data, &w); err != nil {
 		return nil, &requestError{"Malformed JSON", jsonReason(err)}
 	}
-	req := &request{want: make(map[int]channelMask)}
+	req := &request{want: make(map[int]channelMask), signed: signedFields{
+		key: w.Key, passphrase: w.Passphrase, signature: w.Signature, timestamp: w.Timestamp,
+	}}
 	failed := "Failed to subscribe"
 	switch w.Type {
 	case "subscribe":

@@ -38,6 +38,7 @@ type Server struct {
 	writePoller *netpoll.Poller
 	registry    registry
 	metrics     *metrics
+	auth        *authenticator // nil when authentication is off
 
 	mux     *http.ServeMux
 	httpSrv *http.Server
@@ -71,6 +72,7 @@ func New(cfg Config, products []feed.Product, log *zap.Logger) (*Server, error) 
 		stopSweep: make(chan struct{}), started: make(chan struct{}),
 	}
 	s.metrics = newMetrics(s)
+	s.auth = newAuthenticator(s.cfg.Auth)
 	s.hsSem = make(chan struct{}, s.cfg.MaxHandshakes)
 	if s.readPoller, err = netpoll.New(netpoll.Config{OnError: s.pollError}); err != nil {
 		return nil, err

@@ -22,6 +22,13 @@ func (s *Server) handleMessage(c *Conn, data []byte) {
 		c.send(outFrame{b: encodeError(re.message, re.reason), kind: kindKeep})
 		return
 	}
+	if req.subscribe && s.auth != nil {
+		if reason := s.auth.verify(req.signed); reason != "" {
+			s.metrics.requestErrors.Add(1)
+			c.send(outFrame{b: encodeError("Failed to subscribe", reason), kind: kindKeep})
+			return
+		}
+	}
 	s.apply(c, req)
 }
 

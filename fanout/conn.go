@@ -84,6 +84,7 @@ type Conn struct {
 	off        int // bytes of out[0] already written
 	inflight   int // frames at the head of out being written by a flush
 	outBytes   int // bytes queued, not yet written
+	stateBytes int // largest fresh-state frame pushed: allowed on top of the queue limit
 	flushing   bool
 	resyncing  bool
 	writeArmed bool  // registered with the write poller
@@ -124,13 +125,14 @@ func (c *Conn) sendLocked(f outFrame) {
 	if f.kind == kindConflate && c.lagging != nil && c.lagging[f.product].has(f.ch) {
 		return
 	}
-	if c.outBytes+len(f.b) > c.srv.cfg.MaxQueueBytes {
+	if limit := c.srv.cfg.MaxQueueBytes + c.stateBytes; c.outBytes+len(f.b) > limit {
 		c.conflateLocked()
 		if f.kind == kindConflate {
 			c.markLagging(int(f.product), f.ch)
+			c.scheduleFlushLocked() // its drain sends the fresh state
 			return
 		}
-		if c.outBytes+len(f.b) > 4*c.srv.cfg.MaxQueueBytes {
+		if c.outBytes+len(f.b) > 4*limit {
 			c.beginCloseLocked(errSlow)
 			return
 		}
@@ -144,12 +146,16 @@ func (c *Conn) sendLocked(f outFrame) {
 	c.scheduleFlushLocked()
 }
 
-// pushLocked queues f past the queue limit: fresh state after a conflation
-// must go out even when it alone is larger than the limit. mu must be held.
+// pushLocked queues fresh state (a snapshot, the current ticker) for a new or
+// lagging subscriber. It goes out even when it alone is larger than the queue
+// limit, and the subscriber may then hold max_queue_bytes on top of it: a
+// deep book's snapshot must not make every following update overflow, which
+// would send the subscriber snapshot after snapshot. mu must be held.
 func (c *Conn) pushLocked(f outFrame) {
 	if c.state != stateOpen {
 		return
 	}
+	c.stateBytes = max(c.stateBytes, len(f.b))
 	c.out = append(c.out, f)
 	c.outBytes += len(f.b)
 	c.scheduleFlushLocked()

@@ -32,6 +32,7 @@ type testServer struct {
 type simOpts struct {
 	updates, trades float64
 	products        []string
+	depth           int
 }
 
 func startServer(t *testing.T, cfg Config, so simOpts) *testServer {
@@ -53,7 +54,7 @@ func startServer(t *testing.T, cfg Config, so simOpts) *testServer {
 		t.Fatalf("NewMarket: %v", err)
 	}
 	sim, err := feed.NewSimulator("sim", feed.SimConfig{
-		Seed: 7, UpdatesPerSecond: so.updates, TradesPerSecond: so.trades, Tick: 5 * time.Millisecond,
+		Seed: 7, UpdatesPerSecond: so.updates, TradesPerSecond: so.trades, Tick: 5 * time.Millisecond, Depth: so.depth,
 	}, products)
 	if err != nil {
 		t.Fatalf("NewSimulator: %v", err)

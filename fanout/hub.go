@@ -177,7 +177,7 @@ func (h *hub) subscribe(c *Conn, idx int, add channelMask) {
 			c.lagging[idx] &^= maskOf(ch)
 		}
 		if f := t.current(ch); f != nil {
-			c.sendLocked(outFrame{b: f, kind: kindForChannel(ch), ch: ch, product: t.idx})
+			c.pushLocked(outFrame{b: f, kind: kindForChannel(ch), ch: ch, product: t.idx})
 		}
 	}
 }

@@ -82,3 +82,32 @@ func TestSlowConsumerConflatesAndStaysExact(t *testing.T) {
 		t.Fatalf("client book differs from the server's after conflation")
 	}
 }
+
+// A snapshot larger than max_queue_bytes must not make a reading subscriber
+// loop through conflation and fresh snapshots forever.
+func TestSnapshotLargerThanQueueLimit(t *testing.T) {
+	ts := startServer(t, Config{MaxQueueBytes: 64 << 10, SendBufferBytes: 8 << 10}, simOpts{updates: 500, trades: 5, depth: 2000, products: []string{"BTC-USD"}})
+	c := dialSmall(t, ts.addr) // reads steadily, but a 140 KB snapshot takes many round trips
+	c.send(`{"type":"subscribe","product_ids":["BTC-USD"],"channels":["level2"]}`)
+	// Not reading yet: the snapshot is certainly still queued when updates come.
+	time.Sleep(300 * time.Millisecond)
+	cb := &clientBook{}
+	snapshots, updates := 0, 0
+	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); {
+		m := c.next(5 * time.Second)
+		switch m["type"] {
+		case "snapshot":
+			snapshots++
+			if n := len(m["bids"].([]any)) + len(m["asks"].([]any)); n < 2000 {
+				t.Fatalf("snapshot of %d levels, want the deep book", n)
+			}
+			cb.snapshot(t, m)
+		case "l2update":
+			updates++
+			cb.update(t, m)
+		}
+	}
+	if snapshots != 1 || updates < 100 {
+		t.Fatalf("got %d snapshots and %d updates in 2s; want 1 snapshot then a steady stream", snapshots, updates)
+	}
+}

@@ -56,25 +56,38 @@ func (cb *clientBook) snapshot(t *testing.T, m map[string]any) {
 
 func (cb *clientBook) update(t *testing.T, m map[string]any) {
 	t.Helper()
+	if err := cb.apply(m); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// apply checks and applies one l2update: it must follow the snapshot, carry
+// the next sequence, and every change must apply to the client's book.
+func (cb *clientBook) apply(m map[string]any) error {
 	if cb.b == nil {
-		t.Fatalf("l2update before snapshot: %v", m)
+		return fmt.Errorf("l2update before snapshot: %v", m)
 	}
-	if seq := m["sequence"].(float64); seq != cb.seq+1 {
-		t.Fatalf("l2update sequence %v after %v", seq, cb.seq)
-	} else {
-		cb.seq = seq
+	seq := m["sequence"].(float64)
+	if seq != cb.seq+1 {
+		return fmt.Errorf("%s l2update sequence %v after %v", m["product_id"], seq, cb.seq)
 	}
+	cb.seq = seq
 	for _, raw := range m["changes"].([]any) {
 		c := raw.([]any)
 		side, err := feed.ParseSide(c[0].(string))
 		if err != nil {
-			t.Fatalf("bad side in %v", c)
+			return fmt.Errorf("bad side in %v", c)
 		}
-		ch := feed.Change{Side: side, Price: decimal.RequireFromString(c[1].(string)), Size: decimal.RequireFromString(c[2].(string))}
-		if err := cb.b.Apply(ch); err != nil {
-			t.Fatalf("update %v does not apply to the client's book: %v", c, err)
+		price, err1 := decimal.NewFromString(c[1].(string))
+		size, err2 := decimal.NewFromString(c[2].(string))
+		if err1 != nil || err2 != nil || !decimalRE.MatchString(c[1].(string)) || !decimalRE.MatchString(c[2].(string)) {
+			return fmt.Errorf("change %v is not exact decimal strings", c)
+		}
+		if err := cb.b.Apply(feed.Change{Side: side, Price: price, Size: size}); err != nil {
+			return fmt.Errorf("%s update %v does not apply to the client's book: %v", m["product_id"], c, err)
 		}
 	}
+	return nil
 }
 
 func TestSubscribeFlow(t *testing.T) {

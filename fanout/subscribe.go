@@ -32,9 +32,10 @@ func (s *Server) handleMessage(c *Conn, data []byte) {
 	s.apply(c, req)
 }
 
-// apply changes c's subscriptions as req says. The subscriptions reply is
-// queued before any data of a newly subscribed channel, so a client always
-// reads `subscriptions`, then the snapshot, then updates.
+// apply changes c's subscriptions as req says. Removals happen first, then
+// the subscriptions reply is queued, then additions: so a client never reads
+// data of a channel after the reply that dropped it, and always reads the
+// reply before the snapshot of a channel it added.
 func (s *Server) apply(c *Conn, req *request) {
 	n := len(s.cat.products)
 	added := make([]channelMask, n)
@@ -63,22 +64,25 @@ func (s *Server) apply(c *Conn, req *request) {
 		c.subscribed = true
 	}
 	newStatus := c.status
-	c.sendLocked(outFrame{b: encodeSubscriptions(c.entriesLocked()), kind: kindKeep})
+	reply := encodeSubscriptions(c.entriesLocked())
 	c.mu.Unlock()
 
 	for p := 0; p < n; p++ {
 		if removed[p] != 0 {
 			s.hub.unsubscribe(c, p, removed[p])
 		}
+	}
+	if oldStatus && !newStatus {
+		s.hub.status.remove(c)
+	}
+	c.send(outFrame{b: reply, kind: kindKeep})
+	for p := 0; p < n; p++ {
 		if added[p] != 0 {
 			s.hub.subscribe(c, p, added[p])
 		}
 	}
-	switch {
-	case newStatus && !oldStatus:
+	if newStatus && !oldStatus {
 		s.hub.status.add(c)
-	case oldStatus && !newStatus:
-		s.hub.status.remove(c)
 	}
 }
 

@@ -93,6 +93,7 @@ type Conn struct {
 	closingAt  int64
 	subs       []channelMask // per product index; nil until the first subscribe
 	lagging    []channelMask // per product: conflated channels awaiting fresh state
+	sums       []channelMask // per product: level2 channels carrying checksums
 	status     bool          // subscribed to the status channel
 	subscribed bool          // has ever subscribed
 	iov        [][]byte      // flush scratch
@@ -208,6 +209,19 @@ func (c *Conn) markLagging(product int, ch channel) {
 		c.lagging = make([]channelMask, len(c.srv.cat.products))
 	}
 	c.lagging[product] |= maskOf(ch)
+}
+
+// markSum records that c's ch of product carries checksums. mu must be held.
+func (c *Conn) markSum(product int, ch channel) {
+	if c.sums == nil {
+		c.sums = make([]channelMask, len(c.srv.cat.products))
+	}
+	c.sums[product] |= maskOf(ch)
+}
+
+// wantsSum reports whether c's ch of product carries checksums. mu must be held.
+func (c *Conn) wantsSum(product int, ch channel) bool {
+	return c.sums != nil && c.sums[product].has(ch)
 }
 
 func (c *Conn) scheduleFlushLocked() {

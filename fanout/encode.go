@@ -10,16 +10,26 @@ import (
 // Encoders of server messages. Each builds a complete frame once; the caller
 // queues the same bytes to every subscriber.
 
+// bookSum is the optional checksum extension of snapshot and l2update.
+type bookSum struct {
+	on  bool
+	sum uint32
+}
+
 // encodeSnapshot encodes a level2 snapshot of bids and asks (best first) with
-// the extension sequence.
-func encodeSnapshot(p *feed.Product, seq uint64, bids, asks []feed.Level) []byte {
+// the extension sequence and, when sum.on, the extension checksum.
+func encodeSnapshot(p *feed.Product, seq uint64, bids, asks []feed.Level, sum bookSum) []byte {
 	f := newFrame(64 + 48*(len(bids)+len(asks)))
 	f.raw(`{"type":"snapshot"`).key("product_id").str(p.ID)
 	f.key("bids")
 	levels(f, p, bids)
 	f.key("asks")
 	levels(f, p, asks)
-	f.key("sequence").uint(seq).raw("}")
+	f.key("sequence").uint(seq)
+	if sum.on {
+		f.key("checksum").uint(uint64(sum.sum))
+	}
+	f.raw("}")
 	return f.finish()
 }
 
@@ -34,8 +44,9 @@ func levels(f *frameBuilder, p *feed.Product, ls []feed.Level) {
 	f.raw("]")
 }
 
-// encodeL2Update encodes an l2update with the extension sequence.
-func encodeL2Update(p *feed.Product, seq uint64, t time.Time, changes []feed.Change) []byte {
+// encodeL2Update encodes an l2update with the extension sequence and, when
+// sum.on, the checksum of the book after it.
+func encodeL2Update(p *feed.Product, seq uint64, t time.Time, changes []feed.Change, sum bookSum) []byte {
 	f := newFrame(96 + 56*len(changes))
 	f.raw(`{"type":"l2update"`).key("product_id").str(p.ID)
 	f.key("changes").raw("[")
@@ -46,7 +57,11 @@ func encodeL2Update(p *feed.Product, seq uint64, t time.Time, changes []feed.Cha
 		f.raw(`["`).raw(c.Side.String()).raw(`",`)
 		f.dec(p.FormatPrice(c.Price)).raw(",").dec(p.FormatSize(c.Size)).raw("]")
 	}
-	f.raw("]").key("time").time(t).key("sequence").uint(seq).raw("}")
+	f.raw("]").key("time").time(t).key("sequence").uint(seq)
+	if sum.on {
+		f.key("checksum").uint(uint64(sum.sum))
+	}
+	f.raw("}")
 	return f.finish()
 }
 

@@ -72,6 +72,6 @@ func BenchmarkEncodeL2Update(b *testing.B) {
 	now := time.Now()
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		encodeL2Update(&p, uint64(i), now, changes)
+		encodeL2Update(&p, uint64(i), now, changes, bookSum{})
 	}
 }

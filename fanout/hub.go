@@ -159,7 +159,8 @@ func (sh *shard) each(f func(*topic)) {
 
 // subscribe adds c to the channels in add of product idx and queues, under
 // the topic lock, what brings it up to date (snapshot, ticker, last_match).
-func (h *hub) subscribe(c *Conn, idx int, add channelMask) {
+// With sum, c's level2 channels carry the checksum extension.
+func (h *hub) subscribe(c *Conn, idx int, add channelMask, sum bool) {
 	t := h.topics[idx]
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -172,11 +173,14 @@ func (h *hub) subscribe(c *Conn, idx int, add channelMask) {
 		if !add.has(ch) {
 			continue
 		}
-		t.subs[ch].add(c)
+		t.set(ch, c, sum && ch.isLevel2()).add(c)
+		if sum && ch.isLevel2() {
+			c.markSum(idx, ch)
+		}
 		if c.lagging != nil {
 			c.lagging[idx] &^= maskOf(ch)
 		}
-		if f := t.current(ch); f != nil {
+		if f := t.current(ch, c.wantsSum(idx, ch)); f != nil {
 			c.pushLocked(outFrame{b: f, kind: kindForChannel(ch), ch: ch, product: t.idx})
 		}
 	}
@@ -197,11 +201,17 @@ func (h *hub) unsubscribe(c *Conn, idx int, drop channelMask) {
 	for ch := channel(0); ch < numChannels; ch++ {
 		if drop.has(ch) {
 			t.subs[ch].remove(c)
+			if s := t.stream(ch); s != nil {
+				s.sums.remove(c)
+			}
 		}
 	}
 	c.mu.Lock()
 	if c.lagging != nil {
 		c.lagging[idx] &^= drop
+	}
+	if c.sums != nil {
+		c.sums[idx] &^= drop
 	}
 	c.mu.Unlock()
 }
@@ -231,7 +241,7 @@ func (h *hub) resync(c *Conn) {
 			if !lag.has(ch) {
 				continue
 			}
-			if f := t.current(ch); f != nil {
+			if f := t.current(ch, c.wantsSum(idx, ch)); f != nil {
 				c.pushLocked(outFrame{b: f, kind: kindConflate, ch: ch, product: t.idx})
 			}
 		}

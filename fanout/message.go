@@ -19,6 +19,9 @@ type request struct {
 	dropAll channelMask
 	// signed holds the authentication fields, checked when auth is on.
 	signed signedFields
+	// checksum asks for the checksum extension on the level2 channels this
+	// request adds.
+	checksum bool
 }
 
 // requestError is a recoverable problem with one client message: it is
@@ -40,6 +43,7 @@ type wireRequest struct {
 	Passphrase string            `json:"passphrase"`
 	Signature  string            `json:"signature"`
 	Timestamp  json.RawMessage   `json:"timestamp"`
+	Checksum   bool              `json:"checksum"` // extension: opt into level2 checksums
 }
 
 type wireChannel struct {
@@ -57,7 +61,7 @@ func parseRequest(data []byte, products map[string]int) (*request, error) {
 	}
 	req := &request{want: make(map[int]channelMask), signed: signedFields{
 		key: w.Key, passphrase: w.Passphrase, signature: w.Signature, timestamp: w.Timestamp,
-	}}
+	}, checksum: w.Checksum}
 	failed := "Failed to subscribe"
 	switch w.Type {
 	case "subscribe":

@@ -84,6 +84,8 @@ func (sc *subscriptionCollector) Collect(ch chan<- prometheus.Metric) {
 		for c := range counts {
 			counts[c] += t.subs[c].len()
 		}
+		counts[chLevel2] += t.l2.sums.len()
+		counts[chLevel2Batch] += t.batch.sums.len()
 		t.mu.Unlock()
 	}
 	counts[chStatus] = sc.s.hub.status.count()

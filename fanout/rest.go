@@ -109,8 +109,8 @@ func (s *Server) getBook(w http.ResponseWriter, r *http.Request, t *topic) {
 		return
 	}
 	t.mu.Lock()
-	bids, asks := t.l2.Top(depth, nil, nil)
-	seq := t.l2Seq
+	bids, asks := t.l2.book.Top(depth, nil, nil)
+	seq := t.l2.seq
 	t.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{
 		"bids": restLevels(t.p, bids), "asks": restLevels(t.p, asks), "sequence": seq,
@@ -129,8 +129,8 @@ func restLevels(p *feed.Product, ls []feed.Level) [][]any {
 func (s *Server) getTicker(w http.ResponseWriter, _ *http.Request, t *topic) {
 	t.mu.Lock()
 	tk := t.ticker
-	bid, hasBid := t.l2.Best(feed.Buy)
-	ask, hasAsk := t.l2.Best(feed.Sell)
+	bid, hasBid := t.l2.book.Best(feed.Buy)
+	ask, hasAsk := t.l2.book.Best(feed.Sell)
 	t.mu.Unlock()
 	out := map[string]any{
 		"trade_id": tk.TradeID, "price": t.p.FormatPrice(tk.Price), "size": t.p.FormatSize(tk.LastSize),

@@ -23,19 +23,14 @@ type topic struct {
 	p   *feed.Product
 	log *zap.Logger
 
-	subs [numChannels]subSet
+	subs [numChannels]subSet // subscribers per channel (level2 ones without checksum)
 
 	eventSeq uint64 // last event Seq seen, for gap detection
 
-	l2      *book.Book // the live level2 stream's book
-	l2Seq   uint64
-	l2Ready bool   // a snapshot has been applied and no gap seen since
-	l2Snap  []byte // cached snapshot frame of l2, nil when stale
-
-	batch      *book.Book // the level2_batch stream's book, as of its last flush
-	batchSeq   uint64
-	batchDirty bool
-	batchSnap  []byte
+	l2         l2Stream // the live level2 stream; its book is the product's book
+	batch      l2Stream // level2_batch; its book is as of the last flush
+	l2Ready    bool     // a snapshot has been applied and no gap seen since
+	batchDirty bool     // l2 changed since the last batch flush
 	lastTime   time.Time
 
 	ticker      book.Ticker
@@ -56,7 +51,7 @@ type topic struct {
 func newTopic(idx int, p *feed.Product, tradesKept int, log *zap.Logger) *topic {
 	return &topic{
 		idx: int32(idx), p: p, log: log.With(zap.String("product", p.ID)),
-		l2: book.New(p.ID), batch: book.New(p.ID),
+		l2: newL2Stream(chLevel2, p.ID), batch: newL2Stream(chLevel2Batch, p.ID),
 		trades: newTradeRing(tradesKept),
 	}
 }
@@ -90,25 +85,20 @@ func (t *topic) handle(ev *book.Event, m *metrics) {
 }
 
 func (t *topic) onSnapshot(ev *book.Event) {
-	if err := t.l2.ApplySnapshot(ev.Bids, ev.Asks); err != nil {
+	live := book.New(t.p.ID)
+	if err := live.ApplySnapshot(ev.Bids, ev.Asks); err != nil {
 		t.log.Error("snapshot rejected by the replica book", zap.Error(err))
 		t.l2Ready = false
 		return
 	}
-	t.l2Seq++
-	t.l2Ready, t.l2Snap = true, nil
-	t.batch = t.l2.Clone()
-	t.batchSeq++
-	t.batchSnap, t.batchDirty = nil, false
+	t.l2.reset(live)
+	t.batch.reset(live.Clone())
+	t.l2Ready, t.batchDirty = true, false
 	if ev.Ticker.Valid() {
 		t.ticker, t.tickerFrame = ev.Ticker, nil
 	}
-	if t.subs[chLevel2].len() > 0 {
-		t.subs[chLevel2].send(t.conflated(chLevel2, t.snapshotFrame()))
-	}
-	if t.subs[chLevel2Batch].len() > 0 {
-		t.subs[chLevel2Batch].send(t.conflated(chLevel2Batch, t.batchSnapshotFrame()))
-	}
+	t.l2.sendSnapshot(t)
+	t.batch.sendSnapshot(t)
 }
 
 func (t *topic) onUpdate(ev *book.Event, m *metrics) {
@@ -117,20 +107,16 @@ func (t *topic) onUpdate(ev *book.Event, m *metrics) {
 		return
 	}
 	for _, c := range ev.Changes {
-		if err := t.l2.Apply(c); err != nil {
+		if err := t.l2.book.Apply(c); err != nil {
 			m.replicaErrors.Add(1)
 			t.log.Error("change rejected by the replica book; waiting for a snapshot", zap.Error(err))
 			t.l2Ready = false
 			return
 		}
 	}
-	t.l2Seq++
-	t.l2Snap = nil
+	t.l2.advanced()
 	t.batchDirty, t.lastTime = true, ev.Time
-	if t.subs[chLevel2].len() > 0 {
-		f := encodeL2Update(t.p, t.l2Seq, ev.Time, ev.Changes)
-		t.subs[chLevel2].send(t.conflated(chLevel2, f))
-	}
+	t.l2.sendUpdate(t, ev.Time, ev.Changes)
 }
 
 func (t *topic) onTrade(ev *book.Event) {
@@ -157,23 +143,19 @@ func (t *topic) flushBatch() {
 		return
 	}
 	t.batchDirty = false
-	changes := diffBooks(t.batch, t.l2)
+	changes := diffBooks(t.batch.book, t.l2.book)
 	if len(changes) == 0 {
 		return
 	}
 	for _, c := range changes {
-		if err := t.batch.Apply(c); err != nil {
+		if err := t.batch.book.Apply(c); err != nil {
 			t.log.Error("batch book diverged; rebuilding it", zap.Error(err))
-			t.batch = t.l2.Clone()
+			t.batch.book = t.l2.book.Clone()
 			break
 		}
 	}
-	t.batchSeq++
-	t.batchSnap = nil
-	if t.subs[chLevel2Batch].len() > 0 {
-		f := encodeL2Update(t.p, t.batchSeq, t.lastTime, changes)
-		t.subs[chLevel2Batch].send(t.conflated(chLevel2Batch, f))
-	}
+	t.batch.advanced()
+	t.batch.sendUpdate(t, t.lastTime, changes)
 }
 
 // heartbeat sends the product's heartbeat to its subscribers.
@@ -200,27 +182,30 @@ func (t *topic) tickerBatch() {
 	}
 }
 
+// stream returns the level2 stream of ch, nil for other channels.
+func (t *topic) stream(ch channel) *l2Stream {
+	switch ch {
+	case chLevel2:
+		return &t.l2
+	case chLevel2Batch:
+		return &t.batch
+	}
+	return nil
+}
+
+// set returns the subscriber set c belongs in for ch.
+func (t *topic) set(ch channel, c *Conn, sum bool) *subSet {
+	if sum {
+		return &t.stream(ch).sums
+	}
+	return &t.subs[ch]
+}
+
 func (t *topic) conflated(ch channel, b []byte) outFrame {
 	return outFrame{b: b, kind: kindConflate, ch: ch, product: t.idx}
 }
 
 // The cached frames below are encoded on first use after a change. mu must be held.
-
-func (t *topic) snapshotFrame() []byte {
-	if t.l2Snap == nil {
-		bids, asks := t.l2.Top(0, nil, nil)
-		t.l2Snap = encodeSnapshot(t.p, t.l2Seq, bids, asks)
-	}
-	return t.l2Snap
-}
-
-func (t *topic) batchSnapshotFrame() []byte {
-	if t.batchSnap == nil {
-		bids, asks := t.batch.Top(0, nil, nil)
-		t.batchSnap = encodeSnapshot(t.p, t.batchSeq, bids, asks)
-	}
-	return t.batchSnap
-}
 
 func (t *topic) tickerBytes() []byte {
 	if t.tickerFrame == nil {
@@ -237,16 +222,17 @@ func (t *topic) lastMatchFrame() []byte {
 }
 
 // current returns the frame that brings a new or lagging subscriber of ch up
-// to date, or nil when there is nothing to send yet. mu must be held.
-func (t *topic) current(ch channel) []byte {
+// to date, or nil when there is nothing to send yet; sum asks for the level2
+// snapshot with its checksum. mu must be held.
+func (t *topic) current(ch channel, sum bool) []byte {
 	switch ch {
 	case chLevel2:
 		if t.l2Ready {
-			return t.snapshotFrame()
+			return t.l2.snapshot(t.p, sum)
 		}
 	case chLevel2Batch:
 		if t.l2Ready {
-			return t.batchSnapshotFrame()
+			return t.batch.snapshot(t.p, sum)
 		}
 	case chTicker, chTickerBatch:
 		if t.ticker.Valid() {

@@ -1,0 +1,78 @@
+package fanout
+
+import (
+	"time"
+
+	"github.com/tickerfan/tickerfan/book"
+	"github.com/tickerfan/tickerfan/feed"
+)
+
+// l2Stream is one level2 stream of a product, live (level2) or batched
+// (level2_batch): the book as the stream's subscribers hold it, the stream's
+// sequence, the subscribers that opted into checksums, and cached snapshot
+// frames. The topic's lock guards it.
+type l2Stream struct {
+	ch   channel
+	book *book.Book
+	seq  uint64
+	sums subSet    // subscribers of ch that asked for checksums
+	snap [2][]byte // cached snapshot frames, without and with checksum
+}
+
+func newL2Stream(ch channel, product string) l2Stream {
+	return l2Stream{ch: ch, book: book.New(product)}
+}
+
+// reset replaces the stream's book after a snapshot event.
+func (s *l2Stream) reset(b *book.Book) {
+	s.book = b
+	s.seq++
+	s.snap = [2][]byte{}
+}
+
+// advanced records that changes were applied to the stream's book.
+func (s *l2Stream) advanced() {
+	s.seq++
+	s.snap = [2][]byte{}
+}
+
+// snapshot returns the snapshot frame, with the checksum when sum is set.
+func (s *l2Stream) snapshot(p *feed.Product, sum bool) []byte {
+	i := 0
+	if sum {
+		i = 1
+	}
+	if s.snap[i] == nil {
+		bids, asks := s.book.Top(0, nil, nil)
+		s.snap[i] = encodeSnapshot(p, s.seq, bids, asks, s.sum(p, sum))
+	}
+	return s.snap[i]
+}
+
+func (s *l2Stream) sum(p *feed.Product, on bool) bookSum {
+	if !on {
+		return bookSum{}
+	}
+	return bookSum{on: true, sum: checksum(p, s.book)}
+}
+
+// sendSnapshot sends the current snapshot to every subscriber of the stream.
+func (s *l2Stream) sendSnapshot(t *topic) {
+	if t.subs[s.ch].len() > 0 {
+		t.subs[s.ch].send(t.conflated(s.ch, s.snapshot(t.p, false)))
+	}
+	if s.sums.len() > 0 {
+		s.sums.send(t.conflated(s.ch, s.snapshot(t.p, true)))
+	}
+}
+
+// sendUpdate encodes the update once per variant that has subscribers and
+// sends it. The changes must already be applied to the stream's book.
+func (s *l2Stream) sendUpdate(t *topic, when time.Time, changes []feed.Change) {
+	if t.subs[s.ch].len() > 0 {
+		t.subs[s.ch].send(t.conflated(s.ch, encodeL2Update(t.p, s.seq, when, changes, bookSum{})))
+	}
+	if s.sums.len() > 0 {
+		s.sums.send(t.conflated(s.ch, encodeL2Update(t.p, s.seq, when, changes, s.sum(t.p, true))))
+	}
+}

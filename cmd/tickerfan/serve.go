@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/tickerfan/tickerfan/book"
+	"github.com/tickerfan/tickerfan/dashboard"
 	"github.com/tickerfan/tickerfan/fanout"
 	"github.com/tickerfan/tickerfan/feed"
 )
@@ -25,6 +26,9 @@ func serve(ctx context.Context, cfg config, log *zap.Logger) error {
 		return err
 	}
 	upstream := registerMetrics(srv.Registry(), market)
+	page := dashboard.Handler()
+	srv.Handle("GET /{$}", page)
+	srv.Handle("GET "+dashboard.AssetPrefix, page)
 	sources := make([]feed.Source, 0, len(cfg.Feeds))
 	for _, fc := range cfg.Feeds {
 		src, err := feed.New(fc, cfg.feedProducts(fc), log.Named("feed").With(zap.String("feed", fc.Name)))

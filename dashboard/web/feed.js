@@ -1,0 +1,186 @@
+// The WebSocket connection to tickerfan: connect, watch, reconnect with a
+// capped, jittered exponential backoff, and pace what the page sends so it
+// stays well inside the server's per-connection rate limit
+// (messages_per_second 20, message_burst 100 by default).
+
+// Connection states, as the page shows them.
+export const CONNECTING = "connecting"; // the first attempt
+export const LIVE = "live"; // the socket is open
+export const RECONNECTING = "reconnecting"; // lost; waiting for or making the next attempt
+
+const defaults = {
+  backoffBase: 500, // ms, the first retry delay
+  backoffCap: 10000, // ms, the longest retry delay
+  stableAfter: 10000, // ms live before a loss counts as a fresh start
+  idleTimeout: 10000, // ms without a message (heartbeats come each second) before the socket is dropped
+  sendPerSecond: 8,
+  sendBurst: 16,
+};
+
+// Feed owns one WebSocket at a time. prepare runs before each attempt (the
+// page loads /products there; a failure counts as a failed attempt); onOpen
+// runs when a socket opens, onMessage for each text frame, onState when the
+// state changes.
+export class Feed {
+  constructor({ url, prepare, onOpen, onMessage, onState, ...options }) {
+    this.url = url;
+    this.prepare = prepare || (async () => {});
+    this.onOpen = onOpen || (() => {});
+    this.onMessage = onMessage;
+    this.onState = onState || (() => {});
+    this.opt = { ...defaults, ...options };
+    this.ws = null;
+    this.attempt = 0; // failed attempts since the connection was last stable
+    this.connects = 0; // sockets opened, ever
+    this.state = { name: CONNECTING, attempt: 0, retryAt: 0, closeCode: 0, closeReason: "", detail: "" };
+    this.openedAt = 0;
+    this.lastMessageAt = 0;
+    this.retryTimer = 0;
+    this.queue = [];
+    this.tokens = this.opt.sendBurst;
+    this.tokensAt = performance.now();
+    this.flushTimer = 0;
+    this.generation = 0;
+  }
+
+  // start makes the first attempt and starts the idle watchdog.
+  start() {
+    setInterval(() => this.#watch(), 1000);
+    addEventListener("online", () => this.retryNow());
+    this.#connect();
+  }
+
+  // retryNow skips the rest of the backoff delay.
+  retryNow() {
+    if (this.state.name === RECONNECTING && this.retryTimer) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = 0;
+      this.#connect();
+    }
+  }
+
+  // send queues a client message; it goes out at once unless the page has
+  // sent a burst already. Messages queued while disconnected are dropped: the
+  // page subscribes afresh in onOpen.
+  send(msg) {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+    this.queue.push(JSON.stringify(msg));
+    this.#flush();
+    return true;
+  }
+
+  isOpen() {
+    return this.state.name === LIVE;
+  }
+
+  #setState(name, extra = {}) {
+    this.state = { ...this.state, name, attempt: this.attempt, ...extra };
+    this.onState(this.state);
+  }
+
+  async #connect() {
+    const gen = ++this.generation;
+    this.retryTimer = 0;
+    if (this.state.name === RECONNECTING) this.#setState(RECONNECTING, { retryAt: 0 });
+    try {
+      await this.prepare();
+    } catch (err) {
+      if (gen === this.generation) this.#lost(0, "", `cannot load products: ${err.message}`);
+      return;
+    }
+    if (gen !== this.generation) return;
+    let ws;
+    try {
+      ws = new WebSocket(this.url);
+    } catch (err) {
+      this.#lost(0, "", err.message);
+      return;
+    }
+    this.ws = ws;
+    ws.onopen = () => {
+      this.openedAt = this.lastMessageAt = performance.now();
+      this.connects++;
+      this.#setState(LIVE, { retryAt: 0, detail: "", closeCode: 0, closeReason: "" });
+      this.onOpen();
+    };
+    ws.onmessage = (e) => {
+      this.lastMessageAt = performance.now();
+      if (typeof e.data === "string") this.onMessage(e.data);
+    };
+    ws.onclose = (e) => {
+      if (ws === this.ws) this.#lost(e.code, e.reason, "");
+    };
+  }
+
+  // lost forgets the socket and schedules the next attempt.
+  #lost(code, reason, detail) {
+    const ws = this.ws;
+    this.ws = null;
+    this.generation++;
+    if (ws) {
+      ws.onopen = ws.onmessage = ws.onclose = null;
+      if (ws.readyState <= WebSocket.OPEN) ws.close();
+    }
+    this.queue = [];
+    const wasStable = this.openedAt && performance.now() - this.openedAt >= this.opt.stableAfter;
+    this.openedAt = 0;
+    this.attempt = wasStable ? 1 : this.attempt + 1;
+    const delay = this.#backoff(this.attempt);
+    this.#setState(RECONNECTING, {
+      retryAt: Date.now() + delay,
+      closeCode: code,
+      closeReason: reason,
+      detail: detail || closeText(code, reason),
+    });
+    this.retryTimer = setTimeout(() => this.#connect(), delay);
+  }
+
+  // backoff is the delay before attempt n: exponential from backoffBase,
+  // capped at backoffCap, with "equal jitter" (half fixed, half random) so a
+  // server restart is not met by every dashboard at the same instant.
+  #backoff(n) {
+    const ceiling = Math.min(this.opt.backoffCap, this.opt.backoffBase * 2 ** (n - 1));
+    return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+  }
+
+  #watch() {
+    if (this.ws && this.state.name === LIVE && performance.now() - this.lastMessageAt > this.opt.idleTimeout) {
+      this.#lost(0, "", `no message for ${this.opt.idleTimeout / 1000} s`);
+    }
+  }
+
+  // flush sends queued messages while the token bucket allows.
+  #flush() {
+    const now = performance.now();
+    this.tokens = Math.min(this.opt.sendBurst, this.tokens + ((now - this.tokensAt) / 1000) * this.opt.sendPerSecond);
+    this.tokensAt = now;
+    while (this.queue.length > 0 && this.tokens >= 1 && this.ws) {
+      this.ws.send(this.queue.shift());
+      this.tokens--;
+    }
+    if (this.queue.length > 0 && !this.flushTimer) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = 0;
+        this.#flush();
+      }, 1000 / this.opt.sendPerSecond);
+    }
+  }
+}
+
+// closeText says why a socket closed, in words (RFC 6455 section 7.4.1).
+export function closeText(code, reason) {
+  const names = {
+    1000: "closed",
+    1001: "server going away",
+    1002: "protocol error",
+    1003: "unsupported data",
+    1006: "connection lost",
+    1008: "policy violation",
+    1009: "message too big",
+    1011: "server error",
+    1013: "try again later",
+  };
+  if (!code) return reason || "";
+  const name = names[code] || "closed";
+  return reason ? `${name} (${code}): ${reason}` : `${name} (${code})`;
+}

@@ -40,6 +40,10 @@ type Config struct {
 	// MaxQueueBytes bounds a subscriber's outbound queue; past it level2 and
 	// ticker frames are conflated (see PROTOCOL.md, slow consumers). Default 1 MiB.
 	MaxQueueBytes int `yaml:"max_queue_bytes"`
+	// MaxQueueDelay bounds how far behind a subscriber may fall: when the
+	// oldest queued frame has waited longer, queued level2 and ticker frames
+	// are conflated as for max_queue_bytes. Default 2s; negative disables.
+	MaxQueueDelay time.Duration `yaml:"max_queue_delay"`
 	// SendBufferBytes sets each subscriber socket's kernel send buffer
 	// (SO_SNDBUF). Smaller bounds kernel memory per subscriber and makes
 	// slow-consumer conflation start sooner. Default 0: kernel autotuning.
@@ -84,6 +88,7 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.WriteTimeout, 10*time.Second)
 	setDefault(&c.MaxMessageBytes, 64<<10)
 	setDefault(&c.MaxQueueBytes, 1<<20)
+	setDefault(&c.MaxQueueDelay, 2*time.Second)
 	setDefault(&c.MessagesPerSecond, 20)
 	setDefault(&c.MessageBurst, 100)
 	setDefault(&c.Workers, 4*procs)

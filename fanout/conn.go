@@ -39,6 +39,7 @@ type outFrame struct {
 	kind    frameKind
 	ch      channel
 	product int32
+	at      int64 // when it was queued, on the server's coarse clock
 }
 
 // Conn is one WebSocket subscriber. An idle Conn holds no goroutine and no
@@ -123,6 +124,11 @@ func (c *Conn) sendLocked(f outFrame) {
 	if c.state != stateOpen {
 		return
 	}
+	f.at = c.srv.clock.Load()
+	if f.kind == kindConflate && c.behind(f.at) {
+		c.conflateLocked()
+		c.scheduleFlushLocked() // its drain sends the fresh state
+	}
 	if f.kind == kindConflate && c.lagging != nil && c.lagging[f.product].has(f.ch) {
 		return
 	}
@@ -139,12 +145,21 @@ func (c *Conn) sendLocked(f outFrame) {
 		}
 	}
 	if f.kind == kindControl {
+		f.at = 0 // a pong jumps the queue; it never makes the queue look old
 		c.insertControl(f)
 	} else {
 		c.out = append(c.out, f)
 	}
 	c.outBytes += len(f.b)
 	c.scheduleFlushLocked()
+}
+
+// behind reports whether the oldest frame no write has started on has waited
+// longer than max_queue_delay. mu must be held.
+func (c *Conn) behind(now int64) bool {
+	i := c.firstMovable()
+	delay := c.srv.cfg.MaxQueueDelay
+	return delay > 0 && i < len(c.out) && now-c.out[i].at > int64(delay)
 }
 
 // pushLocked queues fresh state (a snapshot, the current ticker) for a new or
@@ -157,6 +172,7 @@ func (c *Conn) pushLocked(f outFrame) {
 		return
 	}
 	c.stateBytes = max(c.stateBytes, len(f.b))
+	f.at = c.srv.clock.Load()
 	c.out = append(c.out, f)
 	c.outBytes += len(f.b)
 	c.scheduleFlushLocked()

@@ -39,6 +39,7 @@ type Server struct {
 	registry    registry
 	metrics     *metrics
 	auth        *authenticator // nil when authentication is off
+	clock       atomic.Int64   // unix nanos, refreshed by the sweeper: cheap "now" for the hot path
 
 	mux     *http.ServeMux
 	httpSrv *http.Server
@@ -71,6 +72,7 @@ func New(cfg Config, products []feed.Product, log *zap.Logger) (*Server, error) 
 		cfg: cfg.withDefaults(), log: log.Named("fanout"), cat: cat,
 		stopSweep: make(chan struct{}), started: make(chan struct{}),
 	}
+	s.clock.Store(time.Now().UnixNano())
 	s.metrics = newMetrics(s)
 	s.auth = newAuthenticator(s.cfg.Auth)
 	s.hsSem = make(chan struct{}, s.cfg.MaxHandshakes)

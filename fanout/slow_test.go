@@ -111,3 +111,35 @@ func TestSnapshotLargerThanQueueLimit(t *testing.T) {
 		t.Fatalf("got %d snapshots and %d updates in 2s; want 1 snapshot then a steady stream", snapshots, updates)
 	}
 }
+
+// A subscriber that falls further behind than max_queue_delay is conflated
+// even though its queue is far from max_queue_bytes, and is exact again once
+// it reads.
+func TestQueueDelayBoundsLag(t *testing.T) {
+	cfg := Config{MaxQueueBytes: 256 << 20, MaxQueueDelay: 500 * time.Millisecond, SendBufferBytes: 8 << 10, WriteTimeout: time.Minute}
+	ts := startServer(t, cfg, simOpts{updates: 2000, trades: 20, products: []string{"BTC-USD"}})
+	c := dialSmall(t, ts.addr)
+	c.send(`{"type":"subscribe","product_ids":["BTC-USD"],"channels":["level2"]}`)
+	deadline := time.Now().Add(20 * time.Second)
+	for ts.srv.metrics.conflated.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no conflation within 20s of not reading, with max_queue_delay 500ms")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cb := &clientBook{}
+	snapshots := 0
+	for end := time.Now().Add(time.Second); time.Now().Before(end); {
+		m := c.next(5 * time.Second)
+		switch m["type"] {
+		case "snapshot":
+			snapshots++
+			cb.snapshot(t, m)
+		case "l2update":
+			cb.update(t, m)
+		}
+	}
+	if snapshots < 2 {
+		t.Fatalf("%d snapshots: a conflated subscriber must get a fresh one", snapshots)
+	}
+}

@@ -29,6 +29,7 @@ func (s *Server) sweep() {
 		case <-s.stopSweep:
 			return
 		case now := <-tick.C:
+			s.clock.Store(now.UnixNano())
 			conns = s.registry.all(conns)
 			for _, c := range conns {
 				s.check(c, now.UnixNano())

@@ -142,7 +142,7 @@ func (sh *shard) drain(spare []book.Event) []book.Event {
 		case book.EventStatus:
 			h.status.set(idx, ev.Online, ev.Message)
 		case book.EventSnapshot:
-			h.status.set(idx, true, "")
+			h.status.sawData(idx)
 		}
 		h.topics[idx].handle(ev, h.srv.metrics)
 		h.srv.metrics.eventsIn.Add(1)

@@ -6,26 +6,43 @@ import "sync"
 // state and the connections subscribed to it. mu guards all; lock order:
 // statusBoard.mu, then Conn.mu.
 type statusBoard struct {
-	mu     sync.Mutex
-	cat    *catalog
-	states []productStatus
-	subs   subSet
-	frame  []byte // cached status message, nil when stale
+	mu       sync.Mutex
+	cat      *catalog
+	states   []productStatus
+	explicit []bool // the product's feed reports its status itself
+	subs     subSet
+	frame    []byte // cached status message, nil when stale
 }
 
 func (b *statusBoard) init(cat *catalog) {
 	b.cat = cat
 	b.states = make([]productStatus, len(cat.products))
+	b.explicit = make([]bool, len(cat.products))
 	for i := range b.states {
 		b.states[i] = productStatus{message: "waiting for upstream"}
 	}
 }
 
-// set records a product's state and tells status subscribers when it changed.
+// set records a product's state, as its feed reported it, and tells status
+// subscribers when it changed.
 func (b *statusBoard) set(idx int, online bool, message string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	st := productStatus{online: online, message: message}
+	b.explicit[idx] = true
+	b.setLocked(idx, productStatus{online: online, message: message})
+}
+
+// sawData marks a product online when data arrives, for feeds that never
+// report status themselves; a feed that does report it is believed alone.
+func (b *statusBoard) sawData(idx int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.explicit[idx] {
+		b.setLocked(idx, productStatus{online: true})
+	}
+}
+
+func (b *statusBoard) setLocked(idx int, st productStatus) {
 	if b.states[idx] == st {
 		return
 	}

@@ -4,6 +4,7 @@
 //	tickerfan                          # embedded default: simulated market on 127.0.0.1:8080
 //	tickerfan -config my.yaml -listen :9000
 //	tickerfan -check -config my.yaml   # validate and exit
+//	tickerfan record -url wss://... -products BTC-USD -out day.jsonl.gz
 package main
 
 import (
@@ -29,6 +30,9 @@ func main() {
 
 // run is main with an exit code, so deferred cleanups run.
 func run(args []string) int {
+	if len(args) > 0 && args[0] == "record" {
+		return runRecord(args[1:], os.Stderr)
+	}
 	fs := flag.NewFlagSet("tickerfan", flag.ContinueOnError)
 	path := fs.String("config", defaultConfigPath, "YAML config file; when the default path does not exist the embedded default is used")
 	listen := fs.String("listen", "", "listen address, overriding server.listen (e.g. 127.0.0.1:8080)")
@@ -36,7 +40,8 @@ func run(args []string) int {
 	logFormat := fs.String("log-format", "", "console or json, overriding log.format")
 	logLevel := fs.String("log-level", "", "debug, info, warn or error, overriding log.level")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: tickerfan [flags]\n\nServes a Coinbase-protocol market-data WebSocket feed.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: tickerfan [flags]\n       tickerfan record [flags]   (tickerfan record -h)\n\n"+
+			"Serves a Coinbase-protocol market-data WebSocket feed.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

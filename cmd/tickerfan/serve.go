@@ -37,6 +37,8 @@ func serve(ctx context.Context, cfg config, log *zap.Logger) error {
 		}
 		sources = append(sources, src)
 	}
+	srv.Registry().MustRegister(newFeedCollector(sources))
+	srv.Handle("GET /feeds", feed.Handler(sources))
 
 	feedCtx, stopFeeds := context.WithCancel(ctx)
 	var feeds sync.WaitGroup

@@ -1,0 +1,25 @@
+package bench
+
+import "errors"
+
+// ErrMalformed is returned by Scan for a message that is not a JSON object it
+// can walk. The swarm counts such messages as protocol errors and goes on.
+var ErrMalformed = errors.New("bench: malformed JSON message")
+
+// ErrFrame is returned by the frame reader for bytes that are not a valid
+// server frame (RFC 6455 5.2: a masked server frame, reserved bits or opcodes,
+// a fragmented or oversized control frame). The connection is closed and
+// counted as a protocol error.
+var ErrFrame = errors.New("bench: invalid WebSocket frame from server")
+
+// ErrTooBig is returned by the frame reader for a message larger than
+// Profile.MaxMessageBytes; the connection is closed and counted.
+var ErrTooBig = errors.New("bench: server message too big")
+
+// ErrNoProducts is returned when no product list was given and the target's
+// GET /products did not answer with one. Give products in the profile.
+var ErrNoProducts = errors.New("bench: no products to subscribe to")
+
+// ErrServerStart is returned, wrapped with the cause, when the server given
+// with -start-server did not become healthy. Its stderr is shown before.
+var ErrServerStart = errors.New("bench: server did not start")

@@ -176,6 +176,9 @@ func (s *Server) register(nc net.Conn, leftover []byte) {
 		if n := s.cfg.SendBufferBytes; n > 0 {
 			unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, n)
 		}
+		if n := s.cfg.KernelUnsentBytes; n > 0 {
+			unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NOTSENT_LOWAT, n)
+		}
 		err = s.readPoller.Add(fd, netpoll.EventRead, onRead)
 	}) || err != nil {
 		s.log.Error("cannot watch connection", zap.Error(err))

@@ -44,6 +44,12 @@ type Config struct {
 	// oldest queued frame has waited longer, queued level2 and ticker frames
 	// are conflated as for max_queue_bytes. Default 2s; negative disables.
 	MaxQueueDelay time.Duration `yaml:"max_queue_delay"`
+	// KernelUnsentBytes caps the bytes the kernel holds for a subscriber that
+	// are not yet sent (TCP_NOTSENT_LOWAT). Past it writes wait, so a slow
+	// subscriber's backlog stays in tickerfan's queue, where max_queue_bytes
+	// and max_queue_delay conflate it, instead of in a socket buffer the
+	// kernel grows to megabytes. Default 16384; negative leaves the kernel's.
+	KernelUnsentBytes int `yaml:"kernel_unsent_bytes"`
 	// SendBufferBytes sets each subscriber socket's kernel send buffer
 	// (SO_SNDBUF). Smaller bounds kernel memory per subscriber and makes
 	// slow-consumer conflation start sooner. Default 0: kernel autotuning.
@@ -89,6 +95,7 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.MaxMessageBytes, 64<<10)
 	setDefault(&c.MaxQueueBytes, 1<<20)
 	setDefault(&c.MaxQueueDelay, 2*time.Second)
+	setDefault(&c.KernelUnsentBytes, 16<<10)
 	setDefault(&c.MessagesPerSecond, 20)
 	setDefault(&c.MessageBurst, 100)
 	setDefault(&c.Workers, 4*procs)

@@ -143,3 +143,23 @@ func TestQueueDelayBoundsLag(t *testing.T) {
 		t.Fatalf("%d snapshots: a conflated subscriber must get a fresh one", snapshots)
 	}
 }
+
+// With the kernel's own socket buffers (no send_buffer_bytes), a stalled
+// subscriber is still conflated within max_queue_delay: kernel_unsent_bytes
+// keeps its backlog in the queue instead of in a socket buffer the kernel
+// grows by itself.
+func TestKernelUnsentBytesKeepsBacklogVisible(t *testing.T) {
+	// KernelUnsentBytes left 0: the default, 16 KiB. With -1 (the kernel's
+	// own behaviour) this test fails: nothing is conflated within 4 s.
+	cfg := Config{MaxQueueDelay: 300 * time.Millisecond, WriteTimeout: time.Minute}
+	ts := startServer(t, cfg, simOpts{updates: 1000, trades: 10, products: []string{"BTC-USD", "ETH-USD"}})
+	c := dialSmall(t, ts.addr)
+	c.send(`{"type":"subscribe","product_ids":["BTC-USD","ETH-USD"],"channels":["level2"]}`)
+	deadline := time.Now().Add(4 * time.Second)
+	for ts.srv.metrics.conflated.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("a stalled subscriber was not conflated within 4s with the default kernel_unsent_bytes")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

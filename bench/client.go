@@ -1,8 +1,8 @@
 package bench
 
 import (
+	"errors"
 	"net"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -11,17 +11,11 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/tickerfan/tickerfan/internal/netpoll"
+	"github.com/tickerfan/tickerfan/internal/wsframe"
 )
 
-const (
-	// readChunk is the pooled read buffer: one read takes many messages at
-	// once, and an idle subscriber holds none.
-	readChunk = 64 << 10
-	// readRounds reads per turn before the reader serves other subscribers.
-	readRounds = 4
-)
-
-var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, readChunk); return &b }}
+// readRounds reads per turn before the reader serves other subscribers.
+const readRounds = 4
 
 // Sequenced streams of one product on one connection.
 const (
@@ -52,11 +46,9 @@ type conn struct {
 	products []int32 // subscribed product indices, ascending
 	streams  []stream
 
-	in       []byte // unparsed input; nil when idle
-	inPooled bool
-	frag     []byte // a fragmented message so far
-	fragging bool
-	pong     []byte // a pong to send once the reader's lock is released
+	in   wsframe.Input     // unparsed input; holds no buffer when idle
+	frag wsframe.Assembler // a fragmented message so far
+	pong []byte            // a pong to send once the reader's lock is released
 
 	subSentAt  int64 // unix nanos the subscribe was written
 	subscribed bool
@@ -77,6 +69,7 @@ type conn struct {
 
 func newConn(sw *Swarm, nc net.Conn, rc syscall.RawConn, fd, group int, products []int32) *conn {
 	c := &conn{sw: sw, nc: nc, rc: rc, fd: fd, group: group, products: products}
+	c.in.Large = true // one read should take a burst of server messages
 	c.streams = make([]stream, len(products)*numStreams)
 	c.r = sw.readers[fd%len(sw.readers)]
 	c.readFn = func(fd uintptr) { c.rn, c.rerr = unix.Read(int(fd), c.rbuf) }
@@ -116,30 +109,6 @@ func (c *conn) rearm() {
 	}
 }
 
-// grow makes room for at least n more bytes in c.in.
-func (c *conn) grow(n int) {
-	if c.in == nil {
-		c.in = (*readBufs.Get().(*[]byte))[:0]
-		c.inPooled = true
-	}
-	if cap(c.in)-len(c.in) >= n {
-		return
-	}
-	bigger := make([]byte, len(c.in), len(c.in)+n)
-	copy(bigger, c.in)
-	c.release()
-	c.in, c.inPooled = bigger, false
-}
-
-// release returns the read buffer: an idle subscriber holds none.
-func (c *conn) release() {
-	if c.in != nil && c.inPooled {
-		b := c.in[:0]
-		readBufs.Put(&b)
-	}
-	c.in, c.inPooled = nil, false
-}
-
 // Why a connection ended.
 const (
 	closeLocal  = iota // we closed it: end of run
@@ -156,7 +125,7 @@ func (c *conn) close(why int, detail string) {
 	}
 	c.sw.poller.Remove(c.fd)
 	c.nc.Close()
-	c.release()
+	c.in.Release()
 	c.sw.open.Add(-1)
 	if c.subscribed {
 		c.sw.subscribed.Add(-1)
@@ -166,59 +135,43 @@ func (c *conn) close(why int, detail string) {
 	}
 }
 
-// parse handles every complete frame in c.in and keeps the rest at the
-// front. recv is the wall time of the read that brought the bytes. The
-// reader's mu must be held (t is its tally for c's group).
+// parse handles every complete frame of the input and keeps the rest. recv
+// is the wall time of the read that brought the bytes. The reader's mu must be
+// held (t is its tally for c's group).
 func (c *conn) parse(t *tally, live *liveStats, recv int64) error {
-	buf := c.in
-	need := 0
-	for len(buf) > 0 {
-		f, n, total, err := nextFrame(buf, c.sw.cfg.MaxMessageBytes)
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			need = total
-			break
-		}
-		buf = buf[n:]
-		if err := c.frame(t, live, recv, f); err != nil {
-			return err
-		}
+	err := c.in.Parse(c.sw.cfg.MaxMessageBytes, false, func(f wsframe.Frame) error {
+		return c.frame(t, live, recv, f)
+	})
+	if errors.Is(err, wsframe.ErrTooBig) || errors.Is(err, wsframe.ErrProtocol) {
+		return frameError(err)
 	}
-	rest := copy(c.in, buf)
-	c.in = c.in[:rest]
-	if need > cap(c.in) {
-		c.grow(need - rest)
+	return err
+}
+
+// frameError maps a framing error to the package's own.
+func frameError(err error) error {
+	if errors.Is(err, wsframe.ErrTooBig) {
+		return ErrTooBig
 	}
-	return nil
+	return ErrFrame
 }
 
 // frame acts on one server frame.
-func (c *conn) frame(t *tally, live *liveStats, recv int64, f serverFrame) error {
-	switch f.op {
+func (c *conn) frame(t *tally, live *liveStats, recv int64, f wsframe.Frame) error {
+	switch f.Op {
 	case ws.OpPing:
-		c.pong = clientFrame(ws.OpPong, f.payload)
+		c.pong = clientFrame(ws.OpPong, f.Payload)
 	case ws.OpClose:
-		code, reason := ws.ParseCloseFrameData(f.payload)
+		code, reason := ws.ParseCloseFrameData(f.Payload)
 		return &serverClose{code: code, reason: reason}
 	case ws.OpText, ws.OpBinary, ws.OpContinuation:
-		if (f.op == ws.OpContinuation) != c.fragging {
-			return ErrFrame
+		msg, done, err := c.frag.Add(f, c.sw.cfg.MaxMessageBytes)
+		if err != nil {
+			return frameError(err)
 		}
-		payload := f.payload
-		if !f.fin || c.fragging {
-			if len(c.frag)+len(payload) > c.sw.cfg.MaxMessageBytes {
-				return ErrTooBig
-			}
-			c.frag = append(c.frag, payload...)
-			c.fragging = !f.fin
-			if !f.fin {
-				return nil
-			}
-			payload, c.frag = c.frag, nil
+		if done {
+			c.message(t, live, recv, msg)
 		}
-		c.message(t, live, recv, payload)
 	}
 	return nil
 }

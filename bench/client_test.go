@@ -82,7 +82,7 @@ func TestSequenceAccounting(t *testing.T) {
 				if countVerbs(m) > 0 {
 					m = fmt.Sprintf(m, stamp(time.Now()))
 				}
-				c.in = appendFrame(c.in, ws.OpText, []byte(m))
+				c.in.Append(appendFrame(nil, ws.OpText, []byte(m)))
 			}
 			if err := c.parse(tl, &live, time.Now().UnixNano()); err != nil {
 				t.Fatal(err)
@@ -139,8 +139,7 @@ func TestParseInChunks(t *testing.T) {
 		c.sw.cfg.MaxMessageBytes = 1 << 20
 		var live liveStats
 		for off := 0; off < len(stream); off += chunk {
-			c.grow(chunk)
-			c.in = append(c.in, stream[off:min(off+chunk, len(stream))]...)
+			c.in.Append(stream[off:min(off+chunk, len(stream))])
 			if err := c.parse(tl, &live, time.Now().UnixNano()); err != nil {
 				t.Fatalf("chunk %d: %v", chunk, err)
 			}
@@ -149,8 +148,8 @@ func TestParseInChunks(t *testing.T) {
 			t.Fatalf("chunk %d: %d l2updates, %d gaps, %d other; want %d, 0, 1",
 				chunk, tl.msgs[kindL2Update], tl.l2.Gaps, tl.msgs[kindOther], n)
 		}
-		if c.pong == nil || len(c.in) != 0 {
-			t.Fatalf("chunk %d: pong %q, %d bytes left over", chunk, c.pong, len(c.in))
+		if c.pong == nil || len(c.in.Bytes()) != 0 {
+			t.Fatalf("chunk %d: pong %q, %d bytes left over", chunk, c.pong, len(c.in.Bytes()))
 		}
 	}
 }
@@ -168,12 +167,15 @@ func TestFrameErrors(t *testing.T) {
 		{"too big", []byte{0x81, 127, 0, 0, 0, 0, 0, 2, 0, 0}, ErrTooBig},
 	}
 	for _, tc := range cases {
-		if _, _, _, err := nextFrame(tc.b, 1<<16); err != tc.want {
+		c, tl := newTestConn("A")
+		c.in.Append(tc.b)
+		var live liveStats
+		if err := c.parse(tl, &live, 0); err != tc.want {
 			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
 		}
 	}
 	c, tl := newTestConn("A")
-	c.in = appendFrame(nil, ws.OpClose, ws.NewCloseFrameBody(1008, "slow consumer"))
+	c.in.Append(appendFrame(nil, ws.OpClose, ws.NewCloseFrameBody(1008, "slow consumer")))
 	var live liveStats
 	err := c.parse(tl, &live, 0)
 	sc, ok := err.(*serverClose)
@@ -195,14 +197,13 @@ func FuzzParse(f *testing.F) {
 		for off := 0; off < len(data); {
 			n := 1 + rng.IntN(16)
 			end := min(off+n, len(data))
-			c.grow(end - off)
-			c.in = append(c.in, data[off:end]...)
+			c.in.Append(data[off:end])
 			off = end
 			if err := c.parse(tl, &live, time.Now().UnixNano()); err != nil {
 				return
 			}
-			if len(c.in) > 1<<16+14 {
-				t.Fatalf("kept %d bytes", len(c.in))
+			if len(c.in.Bytes()) > 1<<16+14 {
+				t.Fatalf("kept %d bytes", len(c.in.Bytes()))
 			}
 		}
 	})

@@ -90,8 +90,7 @@ func (r *reader) serve(c *conn) {
 	}
 	slow := c.group == groupSlow
 	for range readRounds {
-		c.grow(1)
-		p := c.in[len(c.in):cap(c.in)]
+		p := c.in.Free(1)
 		if slow {
 			b := int(c.budget.Load())
 			if b <= 0 {
@@ -112,7 +111,7 @@ func (r *reader) serve(c *conn) {
 			return
 		}
 		recv := time.Now().UnixNano()
-		c.in = c.in[:len(c.in)+n]
+		c.in.Commit(n)
 		c.budget.Add(int64(-n))
 		r.mu.Lock()
 		err = c.parse(r.tallies[c.group], &r.live, recv)
@@ -125,8 +124,8 @@ func (r *reader) serve(c *conn) {
 			return
 		}
 	}
-	if len(c.in) == 0 {
-		c.release()
+	if len(c.in.Bytes()) == 0 {
+		c.in.Release()
 	}
 	if slow && c.budget.Load() <= 0 {
 		r.sw.park(c)

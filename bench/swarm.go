@@ -171,8 +171,7 @@ func (s *Swarm) dial(ctx context.Context, i int) {
 	if br != nil {
 		if n := br.Buffered(); n > 0 {
 			data, _ := br.Peek(n)
-			c.grow(n)
-			c.in = append(c.in, data...)
+			c.in.Append(data)
 		}
 		ws.PutReader(br)
 	}
@@ -191,7 +190,7 @@ func (s *Swarm) dial(ctx context.Context, i int) {
 	s.mu.Unlock()
 	s.opened.Add(1)
 	s.open.Add(1)
-	buffered := len(c.in) > 0 // c belongs to its reader once registered
+	buffered := len(c.in.Bytes()) > 0 // c belongs to its reader once registered
 	if err := s.poller.Add(fd, netpoll.EventRead, c.onPoll); err != nil {
 		c.close(closeProtocol, "poller: "+err.Error())
 		return

@@ -165,8 +165,7 @@ func (s *Server) register(nc net.Conn, leftover []byte) {
 	s.registry.add(c)
 	s.metrics.accepted.Add(1)
 	if len(leftover) > 0 {
-		c.growIn(len(leftover))
-		c.in = append(c.in, leftover...)
+		c.in.Append(leftover)
 		if ce := c.parseFrames(); ce != nil {
 			c.closeWith(ce)
 		}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/tickerfan/tickerfan/internal/wsframe"
 )
 
 // connState is where a connection is in its life.
@@ -59,10 +61,8 @@ type Conn struct {
 	born   int64 // unix nanos
 
 	// read side (opRead worker only)
-	in       []byte // unparsed input; nil when idle
-	inPooled bool
-	frag     []byte // payload of a fragmented message so far
-	fragging bool
+	in       wsframe.Input     // unparsed input; holds no buffer when idle
+	frag     wsframe.Assembler // a fragmented message so far
 	tokens   float64
 	tokensAt int64
 	rbuf     []byte // argument and results of readFn

@@ -1,23 +1,17 @@
 package fanout
 
 import (
-	"encoding/binary"
-	"sync"
+	"errors"
 	"time"
 
 	"github.com/gobwas/ws"
 	"golang.org/x/sys/unix"
+
+	"github.com/tickerfan/tickerfan/internal/wsframe"
 )
 
-const (
-	// readChunk is the pooled read buffer size: a subscribe message fits many
-	// times over. Only a connection with unparsed bytes holds one.
-	readChunk = 4 << 10
-	// readRounds reads per task before yielding the worker to others.
-	readRounds = 4
-)
-
-var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, readChunk); return &b }}
+// readRounds reads per task before yielding the worker to others.
+const readRounds = 4
 
 // handleRead reads what the socket holds without blocking, handles every
 // complete frame and keeps the rest for the next readiness event: a client
@@ -26,33 +20,29 @@ var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, readChunk); retu
 func (c *Conn) handleRead() {
 	for round := 0; round < readRounds; round++ {
 		if !c.isOpen() {
-			c.releaseIn()
+			c.in.Release()
 			return
 		}
-		c.growIn(readChunk)
-		n, err := c.read(c.in[len(c.in):cap(c.in)])
+		n, err := c.read(c.in.Free(wsframe.Chunk / 2))
 		if err == unix.EAGAIN {
 			break
 		}
 		if err != nil || n == 0 {
-			c.releaseIn()
+			c.in.Release()
 			c.finalize()
 			return
 		}
-		c.in = c.in[:len(c.in)+n]
+		c.in.Commit(n)
 		c.lastRead.Store(time.Now().UnixNano())
 		c.pingSent.Store(0)
 		if ce := c.parseFrames(); ce != nil {
-			c.releaseIn()
+			c.in.Release()
 			c.closeWith(ce)
 			return
 		}
-		if len(c.in) == 0 {
-			c.releaseIn()
-		}
 	}
-	if len(c.in) == 0 {
-		c.releaseIn()
+	if len(c.in.Bytes()) == 0 {
+		c.in.Release() // an idle connection holds no buffer, even after a spurious wakeup
 	}
 	c.control(func(fd int) { c.srv.readPoller.Resume(fd) })
 }
@@ -68,118 +58,44 @@ func (c *Conn) read(p []byte) (int, error) {
 	return max(c.rn, 0), c.rerr
 }
 
-// growIn makes room for at least n more bytes in c.in.
-func (c *Conn) growIn(n int) {
-	if c.in == nil {
-		c.in = (*readBufs.Get().(*[]byte))[:0]
-		c.inPooled = true
-	}
-	if cap(c.in)-len(c.in) >= n {
-		return
-	}
-	bigger := make([]byte, len(c.in), len(c.in)+n)
-	copy(bigger, c.in)
-	c.releaseIn()
-	c.in, c.inPooled = bigger, false
-}
-
-// releaseIn returns the read buffer: an idle connection holds none.
-func (c *Conn) releaseIn() {
-	if c.in != nil && c.inPooled {
-		b := c.in[:0]
-		readBufs.Put(&b)
-	}
-	c.in, c.inPooled = nil, false
-}
-
-// parseFrames handles every complete frame in c.in and compacts the rest to
-// the front. It returns the reason to close the connection, if any.
+// parseFrames handles every complete frame of the input and keeps the rest.
+// It returns the reason to close the connection, if any.
 func (c *Conn) parseFrames() *closeError {
-	buf := c.in
-	need := 0
-	for len(buf) > 0 {
-		h, hlen, ce := parseHeader(buf, c.srv.cfg.MaxMessageBytes)
-		if ce != nil {
+	err := c.in.Parse(c.srv.cfg.MaxMessageBytes, true, func(f wsframe.Frame) error {
+		if ce := c.handleFrame(f); ce != nil {
 			return ce
 		}
-		if hlen == 0 || len(buf) < hlen+int(h.Length) {
-			if hlen > 0 {
-				need = hlen + int(h.Length)
-			}
-			break
-		}
-		payload := buf[hlen : hlen+int(h.Length)]
-		ws.Cipher(payload, h.Mask, 0)
-		buf = buf[hlen+int(h.Length):]
-		if ce := c.handleFrame(h, payload); ce != nil {
-			return ce
-		}
+		return nil
+	})
+	if err == nil {
+		return nil
 	}
-	n := copy(c.in, buf)
-	c.in = c.in[:n]
-	if need > cap(c.in) {
-		c.growIn(need - n)
+	var ce *closeError
+	if errors.As(err, &ce) {
+		return ce
 	}
-	return nil
+	return frameError(err)
 }
 
-// parseHeader reads a client frame header from b (RFC 6455, 5.2). hlen is 0
-// when b does not hold a whole header yet.
-func parseHeader(b []byte, maxLen int) (h ws.Header, hlen int, ce *closeError) {
-	if len(b) < 2 {
-		return h, 0, nil
+// frameError maps a framing error to the close it earns.
+func frameError(err error) *closeError {
+	if errors.Is(err, wsframe.ErrTooBig) {
+		return errTooBig
 	}
-	h.Fin = b[0]&0x80 != 0
-	h.Rsv = (b[0] & 0x70) >> 4
-	h.OpCode = ws.OpCode(b[0] & 0x0f)
-	h.Masked = b[1]&0x80 != 0
-	hlen = 2
-	switch l := b[1] & 0x7f; l {
-	case 126:
-		if len(b) < 4 {
-			return h, 0, nil
-		}
-		h.Length = int64(binary.BigEndian.Uint16(b[2:]))
-		hlen = 4
-	case 127:
-		if len(b) < 10 {
-			return h, 0, nil
-		}
-		v := binary.BigEndian.Uint64(b[2:])
-		if v > uint64(maxLen) {
-			return h, 0, errTooBig
-		}
-		h.Length = int64(v)
-		hlen = 10
-	default:
-		h.Length = int64(l)
-	}
-	switch {
-	case h.Length > int64(maxLen):
-		return h, 0, errTooBig
-	case !h.Masked || h.Rsv != 0 || h.OpCode.IsReserved():
-		return h, 0, errProtocol
-	case h.OpCode.IsControl() && (!h.Fin || h.Length > 125):
-		return h, 0, errProtocol
-	}
-	if len(b) < hlen+4 {
-		return h, 0, nil
-	}
-	copy(h.Mask[:], b[hlen:hlen+4])
-	return h, hlen + 4, nil
+	return errProtocol
 }
 
 // handleFrame acts on one unmasked frame.
-func (c *Conn) handleFrame(h ws.Header, payload []byte) *closeError {
+func (c *Conn) handleFrame(f wsframe.Frame) *closeError {
 	if !c.allow() {
 		return errRate
 	}
-	switch h.OpCode {
+	switch f.Op {
 	case ws.OpPing:
-		c.send(outFrame{b: controlFrame(ws.OpPong, payload), kind: kindControl})
+		c.send(outFrame{b: controlFrame(ws.OpPong, f.Payload), kind: kindControl})
 	case ws.OpPong:
 	case ws.OpClose:
-		code, _ := ws.ParseCloseFrameData(payload)
+		code, _ := ws.ParseCloseFrameData(f.Payload)
 		if code.Empty() {
 			code = ws.StatusNormalClosure
 		}
@@ -187,28 +103,14 @@ func (c *Conn) handleFrame(h ws.Header, payload []byte) *closeError {
 	case ws.OpBinary:
 		return errBinary
 	case ws.OpText, ws.OpContinuation:
-		return c.handleData(h, payload)
-	}
-	return nil
-}
-
-// handleData assembles fragmented messages and hands complete ones on.
-func (c *Conn) handleData(h ws.Header, payload []byte) *closeError {
-	if (h.OpCode == ws.OpContinuation) != c.fragging {
-		return errProtocol
-	}
-	if !h.Fin || c.fragging {
-		if len(c.frag)+len(payload) > c.srv.cfg.MaxMessageBytes {
-			return errTooBig
+		msg, done, err := c.frag.Add(f, c.srv.cfg.MaxMessageBytes)
+		if err != nil {
+			return frameError(err)
 		}
-		c.frag = append(c.frag, payload...)
-		c.fragging = !h.Fin
-		if !h.Fin {
-			return nil
+		if done {
+			c.srv.handleMessage(c, msg)
 		}
-		payload, c.frag = c.frag, nil
 	}
-	c.srv.handleMessage(c, payload)
 	return nil
 }
 

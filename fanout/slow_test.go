@@ -32,13 +32,7 @@ func TestSlowConsumerConflatesAndStaysExact(t *testing.T) {
 	c := dialSmall(t, ts.addr)
 	c.send(`{"type":"subscribe","product_ids":["BTC-USD"],"channels":["level2","ticker"]}`)
 
-	deadline := time.Now().Add(20 * time.Second)
-	for ts.srv.metrics.conflated.Load() == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("no conflation within 20s of not reading")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitConflated(t, ts, 20*time.Second, "no conflation within 20s of not reading")
 	if c2 := ts.srv.registry.len(); c2 != 1 {
 		t.Fatalf("slow consumer was disconnected (%d connections)", c2)
 	}
@@ -120,13 +114,7 @@ func TestQueueDelayBoundsLag(t *testing.T) {
 	ts := startServer(t, cfg, simOpts{updates: 2000, trades: 20, products: []string{"BTC-USD"}})
 	c := dialSmall(t, ts.addr)
 	c.send(`{"type":"subscribe","product_ids":["BTC-USD"],"channels":["level2"]}`)
-	deadline := time.Now().Add(20 * time.Second)
-	for ts.srv.metrics.conflated.Load() == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("no conflation within 20s of not reading, with max_queue_delay 500ms")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitConflated(t, ts, 20*time.Second, "no conflation within 20s of not reading, with max_queue_delay 500ms")
 	cb := &clientBook{}
 	snapshots := 0
 	for end := time.Now().Add(time.Second); time.Now().Before(end); {
@@ -155,10 +143,17 @@ func TestKernelUnsentBytesKeepsBacklogVisible(t *testing.T) {
 	ts := startServer(t, cfg, simOpts{updates: 1000, trades: 10, products: []string{"BTC-USD", "ETH-USD"}})
 	c := dialSmall(t, ts.addr)
 	c.send(`{"type":"subscribe","product_ids":["BTC-USD","ETH-USD"],"channels":["level2"]}`)
-	deadline := time.Now().Add(4 * time.Second)
+	waitConflated(t, ts, 4*time.Second, "a stalled subscriber was not conflated within 4s with the default kernel_unsent_bytes")
+}
+
+// waitConflated waits until the server has conflated something, or fails
+// with why after within.
+func waitConflated(t *testing.T, ts *testServer, within time.Duration, why string) {
+	t.Helper()
+	deadline := time.Now().Add(within)
 	for ts.srv.metrics.conflated.Load() == 0 {
 		if time.Now().After(deadline) {
-			t.Fatal("a stalled subscriber was not conflated within 4s with the default kernel_unsent_bytes")
+			t.Fatal(why)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -75,6 +75,10 @@ type Config struct {
 	// TradesKept is how many recent trades per product /products/{id}/trades
 	// serves. Default 1000.
 	TradesKept int `yaml:"trades_kept"`
+	// ResumeHistory is how many updates of each level2 stream are kept for
+	// the resume extension (a subscribe naming the last sequence seen gets
+	// what it missed instead of a snapshot). Default 1000; negative disables.
+	ResumeHistory int `yaml:"resume_history"`
 	// Auth verifies signed subscribes; see AuthConfig. Default off.
 	Auth AuthConfig `yaml:"auth"`
 	// ShutdownTimeout bounds the graceful close of all connections. Default 5s.
@@ -104,6 +108,7 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.TickerBatchInterval, 5*time.Second)
 	setDefault(&c.StatusInterval, 10*time.Second)
 	setDefault(&c.TradesKept, 1000)
+	setDefault(&c.ResumeHistory, 1000)
 	setDefault(&c.ShutdownTimeout, 5*time.Second)
 	return c
 }

@@ -178,6 +178,22 @@ func (c *Conn) pushLocked(f outFrame) {
 	c.scheduleFlushLocked()
 }
 
+// pushAllLocked queues the updates a resuming subscriber missed, like fresh
+// state: past the queue limit, and allowed on top of it. mu must be held.
+func (c *Conn) pushAllLocked(frames [][]byte, ch channel, product int32) {
+	if c.state != stateOpen || len(frames) == 0 {
+		return
+	}
+	now, total := c.srv.clock.Load(), 0
+	for _, b := range frames {
+		c.out = append(c.out, outFrame{b: b, kind: kindConflate, ch: ch, product: product, at: now})
+		total += len(b)
+	}
+	c.outBytes += total
+	c.stateBytes = max(c.stateBytes, total)
+	c.scheduleFlushLocked()
+}
+
 // insertControl puts a control frame right after the frames being written.
 func (c *Conn) insertControl(f outFrame) {
 	at := c.firstMovable()

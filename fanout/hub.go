@@ -24,8 +24,9 @@ type hub struct {
 
 func newHub(s *Server) *hub {
 	h := &hub{srv: s}
+	start := uint64(time.Now().UnixMicro()) // see newL2Stream
 	for i := range s.cat.products {
-		h.topics = append(h.topics, newTopic(i, &s.cat.products[i], s.cfg.TradesKept, s.log))
+		h.topics = append(h.topics, newTopic(i, &s.cat.products[i], &s.cfg, start, s.log))
 	}
 	h.status.init(s.cat)
 	for i := 0; i < s.cfg.Shards; i++ {
@@ -159,8 +160,10 @@ func (sh *shard) each(f func(*topic)) {
 
 // subscribe adds c to the channels in add of product idx and queues, under
 // the topic lock, what brings it up to date (snapshot, ticker, last_match).
-// With sum, c's level2 channels carry the checksum extension.
-func (h *hub) subscribe(c *Conn, idx int, add channelMask, sum bool) {
+// With sum, c's level2 channels carry the checksum extension. With resume,
+// a level2 channel gets the updates after sequence seen instead of a
+// snapshot, when they are all still held (resume extension).
+func (h *hub) subscribe(c *Conn, idx int, add channelMask, sum bool, seen uint64, resume bool) {
 	t := h.topics[idx]
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -179,6 +182,13 @@ func (h *hub) subscribe(c *Conn, idx int, add channelMask, sum bool) {
 		}
 		if c.lagging != nil {
 			c.lagging[idx] &^= maskOf(ch)
+		}
+		if resume && !sum && ch.isLevel2() {
+			if frames, ok := t.resume(ch, seen); ok {
+				c.pushAllLocked(frames, ch, t.idx)
+				h.srv.metrics.resumes.Add(1)
+				continue
+			}
 		}
 		if f := t.current(ch, c.wantsSum(idx, ch)); f != nil {
 			c.pushLocked(outFrame{b: f, kind: kindForChannel(ch), ch: ch, product: t.idx})

@@ -17,17 +17,24 @@ type l2Stream struct {
 	seq  uint64
 	sums subSet    // subscribers of ch that asked for checksums
 	snap [2][]byte // cached snapshot frames, without and with checksum
+	hist history   // recent update frames, for resume
 }
 
-func newL2Stream(ch channel, product string) l2Stream {
-	return l2Stream{ch: ch, book: book.New(product)}
+// newL2Stream starts a stream at sequence start. The server starts every
+// stream at its start time in microseconds, so the sequences of a restarted
+// server lie beyond any its predecessor sent: a client resuming with an old
+// sequence gets a snapshot, never another server's updates.
+func newL2Stream(ch channel, product string, start uint64, history int) l2Stream {
+	return l2Stream{ch: ch, book: book.New(product), seq: start, hist: newHistory(history)}
 }
 
-// reset replaces the stream's book after a snapshot event.
+// reset replaces the stream's book after a snapshot event. Updates before it
+// cannot be resumed across it.
 func (s *l2Stream) reset(b *book.Book) {
 	s.book = b
 	s.seq++
 	s.snap = [2][]byte{}
+	s.hist.clear()
 }
 
 // advanced records that changes were applied to the stream's book.
@@ -69,8 +76,12 @@ func (s *l2Stream) sendSnapshot(t *topic) {
 // sendUpdate encodes the update once per variant that has subscribers and
 // sends it. The changes must already be applied to the stream's book.
 func (s *l2Stream) sendUpdate(t *topic, when time.Time, changes []feed.Change) {
-	if t.subs[s.ch].len() > 0 {
-		t.subs[s.ch].send(t.conflated(s.ch, encodeL2Update(t.p, s.seq, when, changes, bookSum{})))
+	if t.subs[s.ch].len() > 0 || s.hist.on() {
+		f := encodeL2Update(t.p, s.seq, when, changes, bookSum{})
+		s.hist.add(s.seq, f)
+		if t.subs[s.ch].len() > 0 {
+			t.subs[s.ch].send(t.conflated(s.ch, f))
+		}
 	}
 	if s.sums.len() > 0 {
 		s.sums.send(t.conflated(s.ch, encodeL2Update(t.p, s.seq, when, changes, s.sum(t.p, true))))

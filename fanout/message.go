@@ -22,6 +22,9 @@ type request struct {
 	// checksum asks for the checksum extension on the level2 channels this
 	// request adds.
 	checksum bool
+	// resume holds, per product index, the last level2 sequence the client
+	// saw (resume extension).
+	resume map[int]uint64
 }
 
 // requestError is a recoverable problem with one client message: it is
@@ -44,6 +47,7 @@ type wireRequest struct {
 	Signature  string            `json:"signature"`
 	Timestamp  json.RawMessage   `json:"timestamp"`
 	Checksum   bool              `json:"checksum"` // extension: opt into level2 checksums
+	Resume     map[string]uint64 `json:"resume"`   // extension: last level2 sequence seen per product
 }
 
 type wireChannel struct {
@@ -73,6 +77,16 @@ func parseRequest(data []byte, products map[string]int) (*request, error) {
 	}
 	if len(w.Channels) == 0 {
 		return nil, &requestError{failed, "No channels provided"}
+	}
+	for id, seq := range w.Resume {
+		idx, ok := products[id]
+		if !ok {
+			return nil, &requestError{failed, id + " is not a valid product"}
+		}
+		if req.resume == nil {
+			req.resume = make(map[int]uint64, len(w.Resume))
+		}
+		req.resume[idx] = seq
 	}
 	for _, raw := range w.Channels {
 		name, ids, err := decodeChannel(raw, w.ProductIDs)

@@ -19,6 +19,7 @@ type metrics struct {
 	requestErrors  atomic.Uint64
 	conflated      atomic.Uint64
 	resyncs        atomic.Uint64
+	resumes        atomic.Uint64
 	eventsIn       atomic.Uint64
 	streamGaps     atomic.Uint64
 	replicaErrors  atomic.Uint64
@@ -43,6 +44,7 @@ func newMetrics(s *Server) *metrics {
 	counter("tickerfan_client_errors_total", "Client messages answered with an error.", &m.requestErrors)
 	counter("tickerfan_queue_drops_total", "Queued level2/ticker frames conflated for slow consumers.", &m.conflated)
 	counter("tickerfan_resyncs_total", "Fresh snapshots/tickers sent to slow consumers after conflation.", &m.resyncs)
+	counter("tickerfan_resumes_total", "Level2 subscriptions resumed from history instead of a snapshot.", &m.resumes)
 	counter("tickerfan_events_total", "Book events received by the fan-out.", &m.eventsIn)
 	counter("tickerfan_stream_gaps_total", "Gaps seen in a product's event sequence.", &m.streamGaps)
 	counter("tickerfan_replica_errors_total", "Events the fan-out's replica book could not apply.", &m.replicaErrors)

@@ -78,7 +78,8 @@ func (s *Server) apply(c *Conn, req *request) {
 	c.send(outFrame{b: reply, kind: kindKeep})
 	for p := 0; p < n; p++ {
 		if added[p] != 0 {
-			s.hub.subscribe(c, p, added[p], req.checksum)
+			seen, resume := req.resume[p]
+			s.hub.subscribe(c, p, added[p], req.checksum, seen, resume)
 		}
 	}
 	if newStatus && !oldStatus {

@@ -48,11 +48,14 @@ type topic struct {
 	lastTradeID int64
 }
 
-func newTopic(idx int, p *feed.Product, tradesKept int, log *zap.Logger) *topic {
+// newTopic builds product p's topic; its level2 streams start at sequence
+// start (see newL2Stream).
+func newTopic(idx int, p *feed.Product, cfg *Config, start uint64, log *zap.Logger) *topic {
 	return &topic{
 		idx: int32(idx), p: p, log: log.With(zap.String("product", p.ID)),
-		l2: newL2Stream(chLevel2, p.ID), batch: newL2Stream(chLevel2Batch, p.ID),
-		trades: newTradeRing(tradesKept),
+		l2:     newL2Stream(chLevel2, p.ID, start, cfg.ResumeHistory),
+		batch:  newL2Stream(chLevel2Batch, p.ID, start, cfg.ResumeHistory),
+		trades: newTradeRing(cfg.TradesKept),
 	}
 }
 
@@ -219,6 +222,17 @@ func (t *topic) lastMatchFrame() []byte {
 		t.lastMatch = encodeMatch(t.p, "last_match", t.lastTradeSeq, t.lastTradeTime, &t.lastTrade)
 	}
 	return t.lastMatch
+}
+
+// resume returns the updates of ch's stream after sequence seen, when the
+// stream still holds them all and the book is live; ok false means the
+// subscriber needs the snapshot. mu must be held.
+func (t *topic) resume(ch channel, seen uint64) (frames [][]byte, ok bool) {
+	s := t.stream(ch)
+	if s == nil || !t.l2Ready {
+		return nil, false
+	}
+	return s.hist.since(seen, s.seq)
 }
 
 // current returns the frame that brings a new or lagging subscriber of ch up

@@ -15,6 +15,12 @@ type currency struct {
 	MinSize string // the finest increment any product trades it in
 }
 
+// productIndex is a product's position in the catalog.
+type productIndex uint16
+
+// maxProducts is how many products a productIndex can name.
+const maxProducts = 1<<16 - 1
+
 // catalog is the fixed list of products the server carries, indexed.
 type catalog struct {
 	products   []feed.Product
@@ -26,6 +32,9 @@ type catalog struct {
 func newCatalog(products []feed.Product) (*catalog, error) {
 	if len(products) == 0 {
 		return nil, ErrNoProducts
+	}
+	if len(products) > maxProducts {
+		return nil, fmt.Errorf("%w: %d, at most %d", ErrTooManyProducts, len(products), maxProducts)
 	}
 	c := &catalog{index: make(map[string]int, len(products))}
 	finest := map[string]decimal.Decimal{}

@@ -51,9 +51,6 @@ func lookupChannel(name string) (channel, bool) {
 	return 0, false
 }
 
-// perProduct reports whether the channel is subscribed per product (all but status).
-func (c channel) perProduct() bool { return c != chStatus }
-
 // isLevel2 reports whether the channel carries snapshot + l2update.
 func (c channel) isLevel2() bool { return c == chLevel2 || c == chLevel2Batch }
 

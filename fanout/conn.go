@@ -36,12 +36,16 @@ const (
 
 // outFrame is one queued frame. The bytes are shared with every other
 // subscriber that got the same message and are never modified.
+//
+// It is 32 bytes, kept so on purpose: every subscriber's queue holds one per
+// message, and a 40-byte layout cost the fan-out a third more per subscriber
+// (BenchmarkFanout).
 type outFrame struct {
 	b       []byte
 	kind    frameKind
 	ch      channel
-	product int32
-	at      int64 // when it was queued, on the server's coarse clock
+	product productIndex
+	at      uint32 // when it was queued: the server's coarse clock, in ms (see Server.clock)
 }
 
 // Conn is one WebSocket subscriber. An idle Conn holds no goroutine and no
@@ -53,7 +57,30 @@ type outFrame struct {
 // fields are touched only by the worker running opRead, and the pollers
 // guarantee one such task at a time (one-shot registration).
 type Conn struct {
-	srv    *Server
+	srv *Server
+
+	// Guarded by mu. The fields every send touches come first, so the hub's
+	// per-subscriber work reads two cache lines of the Conn, not four.
+	mu         sync.Mutex
+	state      connState
+	flushing   bool
+	awaitWrite bool // waiting for the write poller to report the socket writable
+	resyncing  bool
+	writeArmed bool // registered with the write poller
+	out        []outFrame
+	outBytes   int           // bytes queued, not yet written
+	stateBytes int           // largest fresh-state frame pushed: allowed on top of the queue limit
+	lagging    []channelMask // per product: conflated channels awaiting fresh state
+	off        int           // bytes of out[0] already written
+	inflight   int           // frames at the head of out being written by a flush
+	stalled    int64         // unix nanos since no byte could be written, 0 if flowing
+	closingAt  int64
+	subs       []channelMask // per product index; nil until the first subscribe
+	sums       []channelMask // per product: level2 channels carrying checksums
+	status     bool          // subscribed to the status channel
+	subscribed bool          // has ever subscribed
+	iov        [][]byte      // flush scratch
+
 	nc     net.Conn
 	rc     syscall.RawConn
 	fd     int
@@ -69,6 +96,7 @@ type Conn struct {
 	rn       int
 	rerr     error
 	readFn   func(fd uintptr)
+	resumeFn func(fd uintptr) // re-arms the read poller; built once, so a read allocates nothing
 
 	// write syscall (the flush worker only)
 	wiov    [][]byte
@@ -78,26 +106,6 @@ type Conn struct {
 
 	lastRead atomic.Int64 // unix nanos of the last byte read
 	pingSent atomic.Int64 // unix nanos of the last unanswered ping, 0 if none
-
-	mu         sync.Mutex
-	state      connState
-	out        []outFrame
-	off        int // bytes of out[0] already written
-	inflight   int // frames at the head of out being written by a flush
-	outBytes   int // bytes queued, not yet written
-	stateBytes int // largest fresh-state frame pushed: allowed on top of the queue limit
-	flushing   bool
-	resyncing  bool
-	writeArmed bool  // registered with the write poller
-	awaitWrite bool  // waiting for the write poller to report the socket writable
-	stalled    int64 // unix nanos since no byte could be written, 0 if flowing
-	closingAt  int64
-	subs       []channelMask // per product index; nil until the first subscribe
-	lagging    []channelMask // per product: conflated channels awaiting fresh state
-	sums       []channelMask // per product: level2 channels carrying checksums
-	status     bool          // subscribed to the status channel
-	subscribed bool          // has ever subscribed
-	iov        [][]byte      // flush scratch
 }
 
 func newConn(s *Server, nc net.Conn, rc syscall.RawConn, fd int) *Conn {
@@ -107,6 +115,7 @@ func newConn(s *Server, nc net.Conn, rc syscall.RawConn, fd int) *Conn {
 	c.tokens = float64(s.cfg.MessageBurst)
 	c.tokensAt = now
 	c.readFn = func(fd uintptr) { c.rn, c.rerr = unix.Read(int(fd), c.rbuf) }
+	c.resumeFn = func(fd uintptr) { s.readPoller.Resume(int(fd)) }
 	c.writeFn = func(fd uintptr) { c.wn, c.werr = unix.Writev(int(fd), c.wiov) }
 	return c
 }
@@ -125,10 +134,6 @@ func (c *Conn) sendLocked(f outFrame) {
 		return
 	}
 	f.at = c.srv.clock.Load()
-	if f.kind == kindConflate && c.behind(f.at) {
-		c.conflateLocked()
-		c.scheduleFlushLocked() // its drain sends the fresh state
-	}
 	if f.kind == kindConflate && c.lagging != nil && c.lagging[f.product].has(f.ch) {
 		return
 	}
@@ -154,12 +159,17 @@ func (c *Conn) sendLocked(f outFrame) {
 	c.scheduleFlushLocked()
 }
 
-// behind reports whether the oldest frame no write has started on has waited
-// longer than max_queue_delay. mu must be held.
-func (c *Conn) behind(now int64) bool {
+// conflateIfBehind conflates the queue when the oldest frame no write has
+// started on has waited longer than max_queue_delay. The sweeper calls it,
+// at the granularity of the clock it stamps frames with, so the per-send
+// path pays nothing for the bound. mu must be held.
+func (c *Conn) conflateIfBehind(now uint32) {
 	i := c.firstMovable()
 	delay := c.srv.cfg.MaxQueueDelay
-	return delay > 0 && i < len(c.out) && now-c.out[i].at > int64(delay)
+	if delay > 0 && i < len(c.out) && now-c.out[i].at > uint32(delay.Milliseconds()) {
+		c.conflateLocked()
+		c.scheduleFlushLocked() // its drain sends the fresh state
+	}
 }
 
 // pushLocked queues fresh state (a snapshot, the current ticker) for a new or
@@ -180,7 +190,7 @@ func (c *Conn) pushLocked(f outFrame) {
 
 // pushAllLocked queues the updates a resuming subscriber missed, like fresh
 // state: past the queue limit, and allowed on top of it. mu must be held.
-func (c *Conn) pushAllLocked(frames [][]byte, ch channel, product int32) {
+func (c *Conn) pushAllLocked(frames [][]byte, ch channel, product productIndex) {
 	if c.state != stateOpen || len(frames) == 0 {
 		return
 	}

@@ -17,6 +17,10 @@ var ErrNoProducts = errors.New("fanout: no products configured")
 // each product must come from exactly one feed.
 var ErrDuplicateProduct = errors.New("fanout: duplicate product id")
 
+// ErrTooManyProducts is returned by New for a catalog over 65535 products:
+// split them over several tickerfans.
+var ErrTooManyProducts = errors.New("fanout: too many products")
+
 // closeError is a client-facing rejection that ends the connection: it carries
 // the close code and reason sent to the client (RFC 6455, section 7.4).
 type closeError struct {

@@ -44,7 +44,7 @@ func (c *Conn) handleRead() {
 	if len(c.in.Bytes()) == 0 {
 		c.in.Release() // an idle connection holds no buffer, even after a spurious wakeup
 	}
-	c.control(func(fd int) { c.srv.readPoller.Resume(fd) })
+	c.rc.Control(c.resumeFn) // inside Control: the fd cannot be reused meanwhile
 }
 
 // read does one non-blocking read inside the RawConn's Control (see writev).

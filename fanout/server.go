@@ -39,7 +39,8 @@ type Server struct {
 	registry    registry
 	metrics     *metrics
 	auth        *authenticator // nil when authentication is off
-	clock       atomic.Int64   // unix nanos, refreshed by the sweeper: cheap "now" for the hot path
+	born        time.Time
+	clock       atomic.Uint32 // ms since born (wrapping), refreshed by the sweeper: a cheap "now" for the hot path
 
 	mux     *http.ServeMux
 	httpSrv *http.Server
@@ -72,7 +73,7 @@ func New(cfg Config, products []feed.Product, log *zap.Logger) (*Server, error) 
 		cfg: cfg.withDefaults(), log: log.Named("fanout"), cat: cat,
 		stopSweep: make(chan struct{}), started: make(chan struct{}),
 	}
-	s.clock.Store(time.Now().UnixNano())
+	s.born = time.Now()
 	s.metrics = newMetrics(s)
 	s.auth = newAuthenticator(s.cfg.Auth)
 	s.hsSem = make(chan struct{}, s.cfg.MaxHandshakes)

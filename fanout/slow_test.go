@@ -9,6 +9,8 @@ import (
 
 	"github.com/gobwas/ws"
 	"golang.org/x/sys/unix"
+
+	"github.com/tickerfan/tickerfan/feed"
 )
 
 // dialSmall dials with a tiny receive buffer so a client that stops reading
@@ -38,18 +40,7 @@ func TestSlowConsumerConflatesAndStaysExact(t *testing.T) {
 	}
 
 	cb := &clientBook{}
-	snapshots := 0
-	readUntil := time.Now().Add(1500 * time.Millisecond)
-	for time.Now().Before(readUntil) {
-		m := c.next(5 * time.Second)
-		switch m["type"] {
-		case "snapshot":
-			snapshots++
-			cb.snapshot(t, m)
-		case "l2update":
-			cb.update(t, m)
-		}
-	}
+	snapshots, _ := readBook(t, c, cb, 1500*time.Millisecond)
 	if snapshots < 2 {
 		t.Fatalf("got %d snapshots; a conflated subscriber must get a fresh one", snapshots)
 	}
@@ -86,20 +77,9 @@ func TestSnapshotLargerThanQueueLimit(t *testing.T) {
 	// Not reading yet: the snapshot is certainly still queued when updates come.
 	time.Sleep(300 * time.Millisecond)
 	cb := &clientBook{}
-	snapshots, updates := 0, 0
-	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); {
-		m := c.next(5 * time.Second)
-		switch m["type"] {
-		case "snapshot":
-			snapshots++
-			if n := len(m["bids"].([]any)) + len(m["asks"].([]any)); n < 2000 {
-				t.Fatalf("snapshot of %d levels, want the deep book", n)
-			}
-			cb.snapshot(t, m)
-		case "l2update":
-			updates++
-			cb.update(t, m)
-		}
+	snapshots, updates := readBook(t, c, cb, 2*time.Second)
+	if n := cb.b.Len(feed.Buy) + cb.b.Len(feed.Sell); n < 2000 {
+		t.Fatalf("book of %d levels, want the deep one", n)
 	}
 	if snapshots != 1 || updates < 100 {
 		t.Fatalf("got %d snapshots and %d updates in 2s; want 1 snapshot then a steady stream", snapshots, updates)
@@ -116,17 +96,7 @@ func TestQueueDelayBoundsLag(t *testing.T) {
 	c.send(`{"type":"subscribe","product_ids":["BTC-USD"],"channels":["level2"]}`)
 	waitConflated(t, ts, 20*time.Second, "no conflation within 20s of not reading, with max_queue_delay 500ms")
 	cb := &clientBook{}
-	snapshots := 0
-	for end := time.Now().Add(time.Second); time.Now().Before(end); {
-		m := c.next(5 * time.Second)
-		switch m["type"] {
-		case "snapshot":
-			snapshots++
-			cb.snapshot(t, m)
-		case "l2update":
-			cb.update(t, m)
-		}
-	}
+	snapshots, _ := readBook(t, c, cb, time.Second)
 	if snapshots < 2 {
 		t.Fatalf("%d snapshots: a conflated subscriber must get a fresh one", snapshots)
 	}
@@ -157,4 +127,22 @@ func waitConflated(t *testing.T, ts *testServer, within time.Duration, why strin
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// readBook reads level2 messages for d, keeping cb from every snapshot and
+// update (each checked as it applies), and counts them.
+func readBook(t *testing.T, c *client, cb *clientBook, d time.Duration) (snapshots, updates int) {
+	t.Helper()
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		m := c.next(5 * time.Second)
+		switch m["type"] {
+		case "snapshot":
+			snapshots++
+			cb.snapshot(t, m)
+		case "l2update":
+			updates++
+			cb.update(t, m)
+		}
+	}
+	return snapshots, updates
 }

@@ -29,7 +29,7 @@ func (s *Server) sweep() {
 		case <-s.stopSweep:
 			return
 		case now := <-tick.C:
-			s.clock.Store(now.UnixNano())
+			s.clock.Store(uint32(now.Sub(s.born).Milliseconds())) // ages compare by wrapping subtraction
 			conns = s.registry.all(conns)
 			for _, c := range conns {
 				s.check(c, now.UnixNano())
@@ -45,6 +45,9 @@ func (s *Server) check(c *Conn, now int64) {
 	c.mu.Lock()
 	state, stalled, closingAt := c.state, c.stalled, c.closingAt
 	subscribed := c.subscribed
+	if state == stateOpen {
+		c.conflateIfBehind(s.clock.Load())
+	}
 	c.mu.Unlock()
 	switch {
 	case state == stateClosing:

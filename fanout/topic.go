@@ -19,7 +19,7 @@ import (
 // added under mu sees its snapshot strictly before the next update.
 type topic struct {
 	mu  sync.Mutex
-	idx int32
+	idx productIndex
 	p   *feed.Product
 	log *zap.Logger
 
@@ -52,7 +52,7 @@ type topic struct {
 // start (see newL2Stream).
 func newTopic(idx int, p *feed.Product, cfg *Config, start uint64, log *zap.Logger) *topic {
 	return &topic{
-		idx: int32(idx), p: p, log: log.With(zap.String("product", p.ID)),
+		idx: productIndex(idx), p: p, log: log.With(zap.String("product", p.ID)),
 		l2:     newL2Stream(chLevel2, p.ID, start, cfg.ResumeHistory),
 		batch:  newL2Stream(chLevel2Batch, p.ID, start, cfg.ResumeHistory),
 		trades: newTradeRing(cfg.TradesKept),

@@ -74,7 +74,7 @@ func serverConfig(addr string, p Profile, up *Upstream) string {
 }
 
 // coinbaseFeed is the feeds section for tickerfan's coinbase adapter
-// (feed.CoinbaseConfig). It takes level2, not level2_batch, so that each
+// (coinbase.Config). It takes level2, not level2_batch, so that each
 // upstream l2update is one l2update to level2 subscribers and the upstream's
 // send counters say what each subscriber should receive.
 func coinbaseFeed(url string, products []string) string {

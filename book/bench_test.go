@@ -5,8 +5,7 @@ import (
 	"testing"
 
 	"github.com/shopspring/decimal"
-
-	"github.com/tickerfan/tickerfan/feed"
+	"github.com/tickerfan/tickerfan/model"
 )
 
 // Benchmark books sit around 100.00 with a 0.01 tick, bids at or below 100.00
@@ -15,11 +14,11 @@ const benchMid = 10000 // ticks of 0.01
 
 // benchSnapshot returns a book of depth levels per side, best first, on every
 // other tick from the touch outwards, leaving gaps for new levels.
-func benchSnapshot(depth int) (bids, asks []feed.Level) {
+func benchSnapshot(depth int) (bids, asks []model.Level) {
 	for i := range int64(depth) {
 		size := decimal.New(1000+i*37, -4)
-		bids = append(bids, feed.Level{Price: decimal.New(benchMid-2*i, -2), Size: size})
-		asks = append(asks, feed.Level{Price: decimal.New(benchMid+1+2*i, -2), Size: size})
+		bids = append(bids, model.Level{Price: decimal.New(benchMid-2*i, -2), Size: size})
+		asks = append(asks, model.Level{Price: decimal.New(benchMid+1+2*i, -2), Size: size})
 	}
 	return bids, asks
 }
@@ -30,7 +29,7 @@ func benchSnapshot(depth int) (bids, asks []feed.Level) {
 // drawn from an exponential distribution with a mean of four levels), with the
 // depth kept within five levels of its start. A closing run of changes
 // restores the starting book, so the sequence can be applied over and over.
-func benchChanges(depth, n int) []feed.Change {
+func benchChanges(depth, n int) []model.Change {
 	rng := rand.New(rand.NewPCG(uint64(depth), uint64(n)))
 	bids, asks := benchSnapshot(depth)
 	start := New("BTC-USD")
@@ -38,9 +37,9 @@ func benchChanges(depth, n int) []feed.Change {
 		panic(err)
 	}
 	b := start.Clone()
-	out := make([]feed.Change, 0, n+2*depth)
+	out := make([]model.Change, 0, n+2*depth)
 	for range n {
-		sd := feed.Side(1 + rng.IntN(2))
+		sd := model.Side(1 + rng.IntN(2))
 		s := b.sideOf(sd)
 		k := min(int(rng.ExpFloat64()*4), len(s.levels)-1)
 		near := s.levels[len(s.levels)-1-k].Price
@@ -48,11 +47,11 @@ func benchChanges(depth, n int) []feed.Change {
 		r := rng.IntN(10)
 		switch {
 		case r == 0 && len(s.levels) < depth-5, r == 1 && len(s.levels) <= depth+5:
-			out = append(out, feed.Change{Side: sd, Price: freeTick(b, sd, int64(k)), Size: size})
+			out = append(out, model.Change{Side: sd, Price: freeTick(b, sd, int64(k)), Size: size})
 		case r < 2:
-			out = append(out, feed.Change{Side: sd, Price: near, Size: decimal.Zero})
+			out = append(out, model.Change{Side: sd, Price: near, Size: decimal.Zero})
 		default:
-			out = append(out, feed.Change{Side: sd, Price: near, Size: size})
+			out = append(out, model.Change{Side: sd, Price: near, Size: size})
 		}
 		if err := b.Apply(out[len(out)-1]); err != nil {
 			panic(err)
@@ -63,10 +62,10 @@ func benchChanges(depth, n int) []feed.Change {
 
 // freeTick returns the first price not held on sd, going outwards from the
 // touch (100.00 for bids, 100.01 for asks) after skipping about k ticks.
-func freeTick(b *Book, sd feed.Side, k int64) decimal.Decimal {
+func freeTick(b *Book, sd model.Side, k int64) decimal.Decimal {
 	for ; ; k++ {
 		p := decimal.New(benchMid-k, -2)
-		if sd == feed.Sell {
+		if sd == model.Sell {
 			p = decimal.New(benchMid+1+k, -2)
 		}
 		if _, held := b.Size(sd, p); !held {
@@ -76,19 +75,19 @@ func freeTick(b *Book, sd feed.Side, k int64) decimal.Decimal {
 }
 
 // restore returns the changes that turn b back into start, applying them to b.
-func restore(b, start *Book) []feed.Change {
-	var out []feed.Change
-	for _, sd := range []feed.Side{feed.Buy, feed.Sell} {
-		b.Each(sd, func(lv feed.Level) bool {
+func restore(b, start *Book) []model.Change {
+	var out []model.Change
+	for _, sd := range []model.Side{model.Buy, model.Sell} {
+		b.Each(sd, func(lv model.Level) bool {
 			if _, ok := start.Size(sd, lv.Price); !ok {
-				out = append(out, feed.Change{Side: sd, Price: lv.Price, Size: decimal.Zero})
+				out = append(out, model.Change{Side: sd, Price: lv.Price, Size: decimal.Zero})
 			}
 			return true
 		})
 	}
-	for _, sd := range []feed.Side{feed.Buy, feed.Sell} {
-		start.Each(sd, func(lv feed.Level) bool {
-			out = append(out, feed.Change{Side: sd, Price: lv.Price, Size: lv.Size})
+	for _, sd := range []model.Side{model.Buy, model.Sell} {
+		start.Each(sd, func(lv model.Level) bool {
+			out = append(out, model.Change{Side: sd, Price: lv.Price, Size: lv.Size})
 			return true
 		})
 	}
@@ -144,7 +143,7 @@ func BenchmarkTop(b *testing.B) {
 			if err := bk.ApplySnapshot(benchSnapshot(50)); err != nil {
 				b.Fatal(err)
 			}
-			bids, asks := make([]feed.Level, 0, 50), make([]feed.Level, 0, 50)
+			bids, asks := make([]model.Level, 0, 50), make([]model.Level, 0, 50)
 			b.ReportAllocs()
 			for b.Loop() {
 				bids, asks = bk.Top(n, bids[:0], asks[:0])
@@ -163,19 +162,19 @@ func BenchmarkMarketApply(b *testing.B) {
 		b.Run("max_levels="+depthName(maxLevels), func(b *testing.B) {
 			const perUpdate = 10
 			changes := benchChanges(50, 100_000)
-			var updates []feed.Update
+			var updates []model.Update
 			for i := 0; i < len(changes); i += perUpdate {
-				updates = append(updates, feed.Update{Kind: feed.KindChanges, Product: "BTC-USD",
+				updates = append(updates, model.Update{Kind: model.KindChanges, Product: "BTC-USD",
 					Changes: changes[i:min(i+perUpdate, len(changes))]})
 			}
 			events := 0
-			m, err := NewMarket(Config{MaxLevels: maxLevels}, []feed.Product{{ID: "BTC-USD"}},
+			m, err := NewMarket(Config{MaxLevels: maxLevels}, []model.Product{{ID: "BTC-USD"}},
 				func(Event) { events++ }, nil)
 			if err != nil {
 				b.Fatal(err)
 			}
 			bids, asks := benchSnapshot(50)
-			m.Apply(feed.Update{Kind: feed.KindSnapshot, Product: "BTC-USD", Bids: bids, Asks: asks})
+			m.Apply(model.Update{Kind: model.KindSnapshot, Product: "BTC-USD", Bids: bids, Asks: asks})
 			before := m.Counters().ChangesApplied
 			b.ReportAllocs()
 			i := 0

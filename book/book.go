@@ -4,8 +4,7 @@ import (
 	"fmt"
 
 	"github.com/shopspring/decimal"
-
-	"github.com/tickerfan/tickerfan/feed"
+	"github.com/tickerfan/tickerfan/model"
 )
 
 // Book is one product's aggregated level-2 order book: the total size resting
@@ -30,11 +29,11 @@ func New(product string) *Book {
 func (b *Book) Product() string { return b.product }
 
 // sideOf returns the side for s, or nil for an invalid Side.
-func (b *Book) sideOf(s feed.Side) *side {
+func (b *Book) sideOf(s model.Side) *side {
 	switch s {
-	case feed.Buy:
+	case model.Buy:
 		return &b.bids
-	case feed.Sell:
+	case model.Sell:
 		return &b.asks
 	}
 	return nil
@@ -47,7 +46,7 @@ func (b *Book) sideOf(s feed.Side) *side {
 // reason, the book is unchanged.
 //
 // The book copies the levels; the caller keeps the slices.
-func (b *Book) ApplySnapshot(bids, asks []feed.Level) error {
+func (b *Book) ApplySnapshot(bids, asks []model.Level) error {
 	if err := b.bids.checkBestFirst(bids); err != nil {
 		return err
 	}
@@ -73,7 +72,7 @@ func (b *Book) ApplySnapshot(bids, asks []feed.Level) error {
 // stays so when a change says "100.5"). Changing the size of a level the book
 // holds does not allocate; a new level allocates only when the side outgrows
 // its capacity. Hot path.
-func (b *Book) Apply(c feed.Change) error {
+func (b *Book) Apply(c model.Change) error {
 	s := b.sideOf(c.Side)
 	if s == nil {
 		return ErrBadSide
@@ -99,7 +98,7 @@ func (b *Book) Apply(c feed.Change) error {
 		if i == len(s.levels) && b.crosses(s, c.Price) {
 			return ErrCrossed
 		}
-		s.insert(i, feed.Level{Price: c.Price, Size: c.Size})
+		s.insert(i, model.Level{Price: c.Price, Size: c.Size})
 	}
 	return nil
 }
@@ -119,17 +118,17 @@ func (b *Book) crosses(s *side, price decimal.Decimal) bool {
 
 // Best returns the best level of side: the highest bid or the lowest ask.
 // ok is false when the side is empty or invalid.
-func (b *Book) Best(side feed.Side) (lv feed.Level, ok bool) {
+func (b *Book) Best(side model.Side) (lv model.Level, ok bool) {
 	s := b.sideOf(side)
 	if s == nil {
-		return feed.Level{}, false
+		return model.Level{}, false
 	}
 	return s.best()
 }
 
 // Size returns the size resting at price on side; ok is false when the book
 // holds no level there.
-func (b *Book) Size(side feed.Side, price decimal.Decimal) (size decimal.Decimal, ok bool) {
+func (b *Book) Size(side model.Side, price decimal.Decimal) (size decimal.Decimal, ok bool) {
 	s := b.sideOf(side)
 	if s == nil {
 		return decimal.Decimal{}, false
@@ -142,7 +141,7 @@ func (b *Book) Size(side feed.Side, price decimal.Decimal) (size decimal.Decimal
 }
 
 // Len returns the number of levels on side, 0 for an invalid side.
-func (b *Book) Len(side feed.Side) int {
+func (b *Book) Len(side model.Side) int {
 	if s := b.sideOf(side); s != nil {
 		return len(s.levels)
 	}
@@ -152,11 +151,11 @@ func (b *Book) Len(side feed.Side) int {
 // Top appends up to n levels per side, best first, to bids and asks and
 // returns the extended slices; n <= 0 means every level. Passing slices with
 // room (bids[:0] of a reused buffer) makes it allocation-free.
-func (b *Book) Top(n int, bids, asks []feed.Level) ([]feed.Level, []feed.Level) {
+func (b *Book) Top(n int, bids, asks []model.Level) ([]model.Level, []model.Level) {
 	return appendBestFirst(bids, b.bids.levels, n), appendBestFirst(asks, b.asks.levels, n)
 }
 
-func appendBestFirst(dst, levels []feed.Level, n int) []feed.Level {
+func appendBestFirst(dst, levels []model.Level, n int) []model.Level {
 	if n <= 0 || n > len(levels) {
 		n = len(levels)
 	}
@@ -168,7 +167,7 @@ func appendBestFirst(dst, levels []feed.Level, n int) []feed.Level {
 
 // Each calls fn for the levels of side, best first, until fn returns false.
 // fn must not modify the book.
-func (b *Book) Each(side feed.Side, fn func(feed.Level) bool) {
+func (b *Book) Each(side model.Side, fn func(model.Level) bool) {
 	s := b.sideOf(side)
 	if s == nil {
 		return
@@ -184,8 +183,8 @@ func (b *Book) Each(side feed.Side, fn func(feed.Level) bool) {
 // values with b, which is safe: decimals are immutable.
 func (b *Book) Clone() *Book {
 	c := *b
-	c.bids.levels = append([]feed.Level(nil), b.bids.levels...)
-	c.asks.levels = append([]feed.Level(nil), b.asks.levels...)
+	c.bids.levels = append([]model.Level(nil), b.bids.levels...)
+	c.asks.levels = append([]model.Level(nil), b.asks.levels...)
 	return &c
 }
 
@@ -196,6 +195,6 @@ func (b *Book) Reset() {
 }
 
 // snapshotError describes a rejected snapshot level.
-func snapshotError(name string, i int, lv feed.Level, reason error) error {
+func snapshotError(name string, i int, lv model.Level, reason error) error {
 	return fmt.Errorf("%w: %s[%d] (price %s, size %s): %w", ErrBadSnapshot, name, i, lv.Price, lv.Size, reason)
 }

@@ -6,28 +6,27 @@ import (
 	"testing"
 
 	"github.com/shopspring/decimal"
-
-	"github.com/tickerfan/tickerfan/feed"
+	"github.com/tickerfan/tickerfan/model"
 )
 
 func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
 
 // levels parses "price:size price:size ..." into levels, in the order given.
-func levels(t testing.TB, s string) []feed.Level {
+func levels(t testing.TB, s string) []model.Level {
 	t.Helper()
-	var out []feed.Level
+	var out []model.Level
 	for _, f := range strings.Fields(s) {
 		p, sz, ok := strings.Cut(f, ":")
 		if !ok {
 			t.Fatalf("bad level %q", f)
 		}
-		out = append(out, feed.Level{Price: dec(p), Size: dec(sz)})
+		out = append(out, model.Level{Price: dec(p), Size: dec(sz)})
 	}
 	return out
 }
 
 // render prints levels as "price:size ...", exact and without trailing zeros.
-func render(lvs []feed.Level) string {
+func render(lvs []model.Level) string {
 	parts := make([]string, len(lvs))
 	for i, lv := range lvs {
 		parts[i] = lv.Price.String() + ":" + lv.Size.String()
@@ -35,8 +34,8 @@ func render(lvs []feed.Level) string {
 	return strings.Join(parts, " ")
 }
 
-func change(side feed.Side, price, size string) feed.Change {
-	return feed.Change{Side: side, Price: dec(price), Size: dec(size)}
+func change(side model.Side, price, size string) model.Change {
+	return model.Change{Side: side, Price: dec(price), Size: dec(size)}
 }
 
 // bookOf builds a book from a snapshot given best first.
@@ -68,31 +67,31 @@ const (
 
 var applyCases = []struct {
 	name       string
-	change     feed.Change
+	change     model.Change
 	err        error
 	bids, asks string
 }{
-	{"size change at top", change(feed.Buy, "100", "5"), nil, "100:5 99:2 98:3", startAsks},
-	{"size change deep", change(feed.Sell, "103", "0.5"), nil, startBids, "101:1 102:2 103:0.5"},
-	{"size change other exponent", change(feed.Buy, "99.000", "7"), nil, "100:1 99:7 98:3", startAsks},
-	{"insert new best bid", change(feed.Buy, "100.5", "1"), nil, "100.5:1 100:1 99:2 98:3", startAsks},
-	{"insert new best ask", change(feed.Sell, "100.01", "4"), nil, startBids, "100.01:4 101:1 102:2 103:3"},
-	{"insert in gap", change(feed.Buy, "98.5", "1"), nil, "100:1 99:2 98.5:1 98:3", startAsks},
-	{"insert worst", change(feed.Sell, "200", "1"), nil, startBids, "101:1 102:2 103:3 200:1"},
-	{"remove best", change(feed.Buy, "100", "0"), nil, "99:2 98:3", startAsks},
-	{"remove middle", change(feed.Sell, "102", "0.000"), nil, startBids, "101:1 103:3"},
-	{"remove worst", change(feed.Buy, "98", "0"), nil, "100:1 99:2", startAsks},
-	{"bid at best ask crosses", change(feed.Buy, "101", "1"), ErrCrossed, startBids, startAsks},
-	{"bid above best ask crosses", change(feed.Buy, "150", "1"), ErrCrossed, startBids, startAsks},
-	{"ask at best bid crosses", change(feed.Sell, "100.0", "1"), ErrCrossed, startBids, startAsks},
-	{"ask below best bid crosses", change(feed.Sell, "1", "1"), ErrCrossed, startBids, startAsks},
-	{"remove unknown", change(feed.Buy, "99.5", "0"), ErrUnknownLevel, startBids, startAsks},
-	{"remove on wrong side", change(feed.Sell, "100", "0"), ErrUnknownLevel, startBids, startAsks},
-	{"negative size", change(feed.Buy, "100", "-1"), ErrNegativeSize, startBids, startAsks},
-	{"zero price", change(feed.Buy, "0", "1"), ErrBadPrice, startBids, startAsks},
-	{"negative price", change(feed.Sell, "-101", "1"), ErrBadPrice, startBids, startAsks},
-	{"zero side", feed.Change{Price: dec("100"), Size: dec("1")}, ErrBadSide, startBids, startAsks},
-	{"unknown side", feed.Change{Side: 9, Price: dec("100"), Size: dec("1")}, ErrBadSide, startBids, startAsks},
+	{"size change at top", change(model.Buy, "100", "5"), nil, "100:5 99:2 98:3", startAsks},
+	{"size change deep", change(model.Sell, "103", "0.5"), nil, startBids, "101:1 102:2 103:0.5"},
+	{"size change other exponent", change(model.Buy, "99.000", "7"), nil, "100:1 99:7 98:3", startAsks},
+	{"insert new best bid", change(model.Buy, "100.5", "1"), nil, "100.5:1 100:1 99:2 98:3", startAsks},
+	{"insert new best ask", change(model.Sell, "100.01", "4"), nil, startBids, "100.01:4 101:1 102:2 103:3"},
+	{"insert in gap", change(model.Buy, "98.5", "1"), nil, "100:1 99:2 98.5:1 98:3", startAsks},
+	{"insert worst", change(model.Sell, "200", "1"), nil, startBids, "101:1 102:2 103:3 200:1"},
+	{"remove best", change(model.Buy, "100", "0"), nil, "99:2 98:3", startAsks},
+	{"remove middle", change(model.Sell, "102", "0.000"), nil, startBids, "101:1 103:3"},
+	{"remove worst", change(model.Buy, "98", "0"), nil, "100:1 99:2", startAsks},
+	{"bid at best ask crosses", change(model.Buy, "101", "1"), ErrCrossed, startBids, startAsks},
+	{"bid above best ask crosses", change(model.Buy, "150", "1"), ErrCrossed, startBids, startAsks},
+	{"ask at best bid crosses", change(model.Sell, "100.0", "1"), ErrCrossed, startBids, startAsks},
+	{"ask below best bid crosses", change(model.Sell, "1", "1"), ErrCrossed, startBids, startAsks},
+	{"remove unknown", change(model.Buy, "99.5", "0"), ErrUnknownLevel, startBids, startAsks},
+	{"remove on wrong side", change(model.Sell, "100", "0"), ErrUnknownLevel, startBids, startAsks},
+	{"negative size", change(model.Buy, "100", "-1"), ErrNegativeSize, startBids, startAsks},
+	{"zero price", change(model.Buy, "0", "1"), ErrBadPrice, startBids, startAsks},
+	{"negative price", change(model.Sell, "-101", "1"), ErrBadPrice, startBids, startAsks},
+	{"zero side", model.Change{Price: dec("100"), Size: dec("1")}, ErrBadSide, startBids, startAsks},
+	{"unknown side", model.Change{Side: 9, Price: dec("100"), Size: dec("1")}, ErrBadSide, startBids, startAsks},
 }
 
 func TestApply(t *testing.T) {
@@ -111,16 +110,16 @@ func TestApply(t *testing.T) {
 func TestApplyEmptyBook(t *testing.T) {
 	b := New("BTC-USD")
 	steps := []struct {
-		change     feed.Change
+		change     model.Change
 		err        error
 		bids, asks string
 	}{
-		{change(feed.Sell, "10", "0"), ErrUnknownLevel, "", ""},
-		{change(feed.Sell, "10", "1"), nil, "", "10:1"},
-		{change(feed.Buy, "10", "1"), ErrCrossed, "", "10:1"},
-		{change(feed.Buy, "9", "2"), nil, "9:2", "10:1"},
-		{change(feed.Sell, "10", "0"), nil, "9:2", ""},
-		{change(feed.Buy, "50", "1"), nil, "50:1 9:2", ""},
+		{change(model.Sell, "10", "0"), ErrUnknownLevel, "", ""},
+		{change(model.Sell, "10", "1"), nil, "", "10:1"},
+		{change(model.Buy, "10", "1"), ErrCrossed, "", "10:1"},
+		{change(model.Buy, "9", "2"), nil, "9:2", "10:1"},
+		{change(model.Sell, "10", "0"), nil, "9:2", ""},
+		{change(model.Buy, "50", "1"), nil, "50:1 9:2", ""},
 	}
 	for i, s := range steps {
 		if err := b.Apply(s.change); !errors.Is(err, s.err) || (err == nil) != (s.err == nil) {
@@ -178,30 +177,30 @@ func TestSnapshotCopiesInput(t *testing.T) {
 
 func TestReaders(t *testing.T) {
 	b := bookOf(t, "100:1 99:2 98:3", "101:4 102:5")
-	if lv, ok := b.Best(feed.Buy); !ok || render([]feed.Level{lv}) != "100:1" {
+	if lv, ok := b.Best(model.Buy); !ok || render([]model.Level{lv}) != "100:1" {
 		t.Errorf("Best(Buy) = %v %v", lv, ok)
 	}
-	if lv, ok := b.Best(feed.Sell); !ok || render([]feed.Level{lv}) != "101:4" {
+	if lv, ok := b.Best(model.Sell); !ok || render([]model.Level{lv}) != "101:4" {
 		t.Errorf("Best(Sell) = %v %v", lv, ok)
 	}
 	if _, ok := b.Best(0); ok {
 		t.Error("Best(0) ok")
 	}
-	if sz, ok := b.Size(feed.Buy, dec("99.0")); !ok || sz.String() != "2" {
+	if sz, ok := b.Size(model.Buy, dec("99.0")); !ok || sz.String() != "2" {
 		t.Errorf("Size(Buy, 99) = %v %v", sz, ok)
 	}
-	if _, ok := b.Size(feed.Sell, dec("99")); ok {
+	if _, ok := b.Size(model.Sell, dec("99")); ok {
 		t.Error("Size(Sell, 99) ok")
 	}
-	if b.Len(feed.Buy) != 3 || b.Len(feed.Sell) != 2 || b.Len(7) != 0 {
-		t.Errorf("Len = %d %d %d", b.Len(feed.Buy), b.Len(feed.Sell), b.Len(7))
+	if b.Len(model.Buy) != 3 || b.Len(model.Sell) != 2 || b.Len(7) != 0 {
+		t.Errorf("Len = %d %d %d", b.Len(model.Buy), b.Len(model.Sell), b.Len(7))
 	}
 	bids, asks := b.Top(2, levels(t, "1:1"), nil)
 	if render(bids) != "1:1 100:1 99:2" || render(asks) != "101:4 102:5" {
 		t.Errorf("Top(2) = %q %q", render(bids), render(asks))
 	}
-	var seen []feed.Level
-	b.Each(feed.Buy, func(lv feed.Level) bool {
+	var seen []model.Level
+	b.Each(model.Buy, func(lv model.Level) bool {
 		seen = append(seen, lv)
 		return len(seen) < 2
 	})
@@ -213,13 +212,13 @@ func TestReaders(t *testing.T) {
 func TestCloneAndReset(t *testing.T) {
 	b := bookOf(t, "100:1 99:2", "101:1")
 	c := b.Clone()
-	if err := b.Apply(change(feed.Buy, "99", "0")); err != nil {
+	if err := b.Apply(change(model.Buy, "99", "0")); err != nil {
 		t.Fatal(err)
 	}
 	wantBook(t, c, "100:1 99:2", "101:1")
 	b.Reset()
 	wantBook(t, b, "", "")
-	if err := c.Apply(change(feed.Sell, "100.5", "1")); err != nil {
+	if err := c.Apply(change(model.Sell, "100.5", "1")); err != nil {
 		t.Fatal(err)
 	}
 	wantBook(t, c, "100:1 99:2", "100.5:1 101:1")
@@ -230,12 +229,12 @@ func TestCloneAndReset(t *testing.T) {
 // the level-2 traffic.
 func TestSizeChangeDoesNotAllocate(t *testing.T) {
 	b := bookOf(t, "100.00:1 99.99:2 99.98:3", "100.01:1 100.02:2")
-	changes := []feed.Change{
-		change(feed.Buy, "100.00", "1.5"),
-		change(feed.Buy, "99.98", "0.25"),
-		change(feed.Sell, "100.02", "7"),
-		change(feed.Sell, "100.020", "7"), // another spelling of a held price
-		change(feed.Buy, "100", "2"),
+	changes := []model.Change{
+		change(model.Buy, "100.00", "1.5"),
+		change(model.Buy, "99.98", "0.25"),
+		change(model.Sell, "100.02", "7"),
+		change(model.Sell, "100.020", "7"), // another spelling of a held price
+		change(model.Buy, "100", "2"),
 	}
 	var err error
 	allocs := testing.AllocsPerRun(100, func() {

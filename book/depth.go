@@ -2,8 +2,7 @@ package book
 
 import (
 	"github.com/shopspring/decimal"
-
-	"github.com/tickerfan/tickerfan/feed"
+	"github.com/tickerfan/tickerfan/model"
 )
 
 // Depth capping (Config.MaxLevels).
@@ -22,7 +21,7 @@ import (
 // It appends c to out when applied, followed by a removal for each level it
 // dropped to stay within maxLevels, and returns how many it dropped. A change
 // beyond the horizon returns errBeyondDepth and changes nothing.
-func (b *Book) applyCapped(c feed.Change, maxLevels int, out []feed.Change) ([]feed.Change, int, error) {
+func (b *Book) applyCapped(c model.Change, maxLevels int, out []model.Change) ([]model.Change, int, error) {
 	s := b.sideOf(c.Side)
 	if s != nil && c.Price.Sign() > 0 && c.Size.Sign() >= 0 {
 		if s.capped && !s.better(c.Price, s.horizon) {
@@ -43,7 +42,7 @@ func (b *Book) applyCapped(c feed.Change, maxLevels int, out []feed.Change) ([]f
 		return out, 0, nil
 	}
 	for _, lv := range s.levels[:over] {
-		out = append(out, feed.Change{Side: c.Side, Price: lv.Price, Size: decimal.Zero})
+		out = append(out, model.Change{Side: c.Side, Price: lv.Price, Size: decimal.Zero})
 	}
 	s.trim(maxLevels)
 	return out, over, nil

@@ -19,8 +19,8 @@ var (
 	// ErrBadPrice is returned for a price of zero or below, in a change, a
 	// snapshot level or a trade.
 	ErrBadPrice = errors.New("book: price must be positive")
-	// ErrBadSide is returned for a change whose side is neither feed.Buy nor
-	// feed.Sell.
+	// ErrBadSide is returned for a change whose side is neither model.Buy nor
+	// model.Sell.
 	ErrBadSide = errors.New("book: side must be buy or sell")
 )
 

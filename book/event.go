@@ -4,8 +4,7 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
-
-	"github.com/tickerfan/tickerfan/feed"
+	"github.com/tickerfan/tickerfan/model"
 )
 
 // EventKind says which fields of an Event are meaningful.
@@ -61,12 +60,12 @@ type Event struct {
 	// ticker, match and heartbeat.
 	UpstreamSeq int64
 
-	Bids    []feed.Level  // EventSnapshot, best first
-	Asks    []feed.Level  // EventSnapshot, best first
-	Changes []feed.Change // EventUpdate, in applied order
+	Bids    []model.Level  // EventSnapshot, best first
+	Asks    []model.Level  // EventSnapshot, best first
+	Changes []model.Change // EventUpdate, in applied order
 
-	Trade  feed.Trade // EventTrade
-	Ticker Ticker     // EventTrade; EventSnapshot too, when a trade was seen
+	Trade  model.Trade // EventTrade
+	Ticker Ticker      // EventTrade; EventSnapshot too, when a trade was seen
 
 	LastTradeID int64 // EventHeartbeat and EventTrade
 
@@ -83,7 +82,7 @@ type Ticker struct {
 	LastSize decimal.Decimal
 	// Side is the taker's side of the last trade, as on the Coinbase ticker
 	// channel (the opposite of the maker side on matches).
-	Side feed.Side
+	Side model.Side
 	Time time.Time
 
 	Open24h   decimal.Decimal

@@ -4,9 +4,8 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	"github.com/tickerfan/tickerfan/model"
 	"go.uber.org/zap"
-
-	"github.com/tickerfan/tickerfan/feed"
 )
 
 // Market holds the books and ticker state of a fixed set of products, applies
@@ -43,7 +42,7 @@ type product struct {
 // event's slices; it must not call Apply for the same product. A nil log
 // discards logs. It fails on an invalid cfg, an empty or repeated product id,
 // or a nil publish.
-func NewMarket(cfg Config, products []feed.Product, publish func(Event), log *zap.Logger) (*Market, error) {
+func NewMarket(cfg Config, products []model.Product, publish func(Event), log *zap.Logger) (*Market, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -95,7 +94,7 @@ func NewMarket(cfg Config, products []feed.Product, publish func(Event), log *za
 // as Time and its Sequence as UpstreamSeq.
 //
 // Updates of unknown products or kinds are counted, logged (sampled) and dropped.
-func (m *Market) Apply(u feed.Update) {
+func (m *Market) Apply(u model.Update) {
 	p := m.products[u.Product]
 	if p == nil {
 		m.unknown.Add(1)
@@ -107,13 +106,13 @@ func (m *Market) Apply(u feed.Update) {
 	}
 	p.n.updates.Add(1)
 	switch u.Kind {
-	case feed.KindSnapshot:
+	case model.KindSnapshot:
 		m.applySnapshot(p, &u)
-	case feed.KindChanges:
+	case model.KindChanges:
 		m.applyChanges(p, &u)
-	case feed.KindTrade:
+	case model.KindTrade:
 		m.applyTrade(p, &u)
-	case feed.KindStats:
+	case model.KindStats:
 		if u.Stats == nil {
 			m.badUpdate(p, &u)
 			return
@@ -122,20 +121,20 @@ func (m *Market) Apply(u feed.Update) {
 		if p.ticker.Valid() {
 			p.ticker.setStats(*u.Stats)
 		}
-	case feed.KindHeartbeat:
+	case model.KindHeartbeat:
 		last := u.LastTradeID
 		if last == 0 {
 			last = p.lastTradeID
 		}
 		m.emit(p, &u, Event{Kind: EventHeartbeat, LastTradeID: last})
-	case feed.KindStatus:
+	case model.KindStatus:
 		m.emit(p, &u, Event{Kind: EventStatus, Online: u.Online, Message: u.Message})
 	default:
 		m.badUpdate(p, &u)
 	}
 }
 
-func (m *Market) applySnapshot(p *product, u *feed.Update) {
+func (m *Market) applySnapshot(p *product, u *model.Update) {
 	if err := p.book.ApplySnapshot(u.Bids, u.Asks); err != nil {
 		p.n.badSnapshots.Add(1)
 		m.logReject(p, "snapshot dropped", err)
@@ -147,7 +146,7 @@ func (m *Market) applySnapshot(p *product, u *feed.Update) {
 	}
 	ev := Event{Kind: EventSnapshot}
 	ev.Bids, ev.Asks = p.book.Top(0,
-		make([]feed.Level, 0, p.book.Len(feed.Buy)), make([]feed.Level, 0, p.book.Len(feed.Sell)))
+		make([]model.Level, 0, p.book.Len(model.Buy)), make([]model.Level, 0, p.book.Len(model.Sell)))
 	if p.ticker.Valid() {
 		ev.Ticker = p.ticker
 	}
@@ -156,8 +155,8 @@ func (m *Market) applySnapshot(p *product, u *feed.Update) {
 
 // applyChanges is the hot path of the Market: one call per upstream level-2
 // message.
-func (m *Market) applyChanges(p *product, u *feed.Update) {
-	applied := make([]feed.Change, 0, len(u.Changes))
+func (m *Market) applyChanges(p *product, u *model.Update) {
+	applied := make([]model.Change, 0, len(u.Changes))
 	var n, trimmed int
 	for _, c := range u.Changes {
 		var err error
@@ -187,9 +186,9 @@ func (m *Market) applyChanges(p *product, u *feed.Update) {
 	}
 }
 
-func (m *Market) applyTrade(p *product, u *feed.Update) {
+func (m *Market) applyTrade(p *product, u *model.Update) {
 	t := &u.Trade
-	if t.Price.Sign() <= 0 || t.Size.Sign() <= 0 || (t.Side != feed.Buy && t.Side != feed.Sell) {
+	if t.Price.Sign() <= 0 || t.Size.Sign() <= 0 || (t.Side != model.Buy && t.Side != model.Sell) {
 		p.n.badTrades.Add(1)
 		m.logReject(p, "trade dropped", ErrBadTrade, zap.Int64("trade_id", t.TradeID),
 			zap.Stringer("side", t.Side), zap.Stringer("price", t.Price), zap.Stringer("size", t.Size))
@@ -210,23 +209,23 @@ func (m *Market) applyTrade(p *product, u *feed.Update) {
 		Time:     u.Time,
 	}
 	p.ticker.setStats(p.stats.stats())
-	if bid, ok := p.book.Best(feed.Buy); ok {
+	if bid, ok := p.book.Best(model.Buy); ok {
 		p.ticker.BestBid, p.ticker.BestBidSize = bid.Price, bid.Size
 	}
-	if ask, ok := p.book.Best(feed.Sell); ok {
+	if ask, ok := p.book.Best(model.Sell); ok {
 		p.ticker.BestAsk, p.ticker.BestAskSize = ask.Price, ask.Size
 	}
 	m.emit(p, u, Event{Kind: EventTrade, Trade: *t, Ticker: p.ticker, LastTradeID: t.TradeID})
 }
 
-func (m *Market) badUpdate(p *product, u *feed.Update) {
+func (m *Market) badUpdate(p *product, u *model.Update) {
 	p.n.badUpdates.Add(1)
 	m.logReject(p, "update dropped", ErrBadUpdate, zap.Stringer("kind", u.Kind))
 }
 
 // emit stamps ev with the product's next Seq and the update's time and
 // sequence, and publishes it.
-func (m *Market) emit(p *product, u *feed.Update, ev Event) {
+func (m *Market) emit(p *product, u *model.Update, ev Event) {
 	p.seq++
 	ev.Product, ev.Seq, ev.Time, ev.UpstreamSeq = p.id, p.seq, u.Time, u.Sequence
 	m.publish(ev)
@@ -244,7 +243,7 @@ func (m *Market) logReject(p *product, msg string, err error, fields ...zap.Fiel
 }
 
 // setStats copies rolling statistics into the ticker.
-func (t *Ticker) setStats(s feed.Stats) {
+func (t *Ticker) setStats(s model.Stats) {
 	t.Open24h, t.High24h, t.Low24h = s.Open24h, s.High24h, s.Low24h
 	t.Volume24h, t.Volume30d = s.Volume24h, s.Volume30d
 }

@@ -12,8 +12,8 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/tickerfan/tickerfan/feed"
 	"github.com/tickerfan/tickerfan/internal/yamlconf"
+	"github.com/tickerfan/tickerfan/model"
 )
 
 // recorder collects published events.
@@ -30,9 +30,9 @@ func (r *recorder) take() []Event {
 
 func newTestMarket(t *testing.T, cfg Config, products ...string) (*Market, *recorder) {
 	t.Helper()
-	var ps []feed.Product
+	var ps []model.Product
 	for _, id := range products {
-		ps = append(ps, feed.Product{ID: id})
+		ps = append(ps, model.Product{ID: id})
 	}
 	rec := &recorder{}
 	m, err := NewMarket(cfg, ps, rec.publish, nil)
@@ -54,48 +54,48 @@ func wantOne(t *testing.T, events []Event, kind EventKind, seq uint64) Event {
 func TestMarketEventStream(t *testing.T) {
 	m, rec := newTestMarket(t, Config{}, "BTC-USD", "ETH-USD")
 	at := t0
-	up := func(u feed.Update) []Event {
+	up := func(u model.Update) []Event {
 		at = at.Add(time.Second)
 		u.Time, u.Sequence = at, u.Sequence+1000
 		m.Apply(u)
 		return rec.take()
 	}
 
-	ev := wantOne(t, up(feed.Update{Kind: feed.KindStatus, Product: "BTC-USD", Online: true, Message: "ok"}), EventStatus, 1)
+	ev := wantOne(t, up(model.Update{Kind: model.KindStatus, Product: "BTC-USD", Online: true, Message: "ok"}), EventStatus, 1)
 	if !ev.Online || ev.Message != "ok" || ev.Product != "BTC-USD" || !ev.Time.Equal(at) || ev.UpstreamSeq != 1000 {
 		t.Errorf("status event = %+v", ev)
 	}
 
-	ev = wantOne(t, up(feed.Update{Kind: feed.KindSnapshot, Product: "BTC-USD", Sequence: 5,
+	ev = wantOne(t, up(model.Update{Kind: model.KindSnapshot, Product: "BTC-USD", Sequence: 5,
 		Bids: levels(t, "100:1 99:2"), Asks: levels(t, "101:3 102:4")}), EventSnapshot, 2)
 	if render(ev.Bids) != "100:1 99:2" || render(ev.Asks) != "101:3 102:4" || ev.Ticker.Valid() || ev.UpstreamSeq != 1005 {
 		t.Errorf("snapshot event = %+v", ev)
 	}
 
-	changes := []feed.Change{
-		change(feed.Buy, "100", "1.5"),
-		change(feed.Buy, "101", "1"),   // crossed
-		change(feed.Sell, "105", "0"),  // unknown level
-		change(feed.Sell, "101", "-1"), // negative size
-		change(feed.Sell, "0", "1"),    // bad price
+	changes := []model.Change{
+		change(model.Buy, "100", "1.5"),
+		change(model.Buy, "101", "1"),   // crossed
+		change(model.Sell, "105", "0"),  // unknown level
+		change(model.Sell, "101", "-1"), // negative size
+		change(model.Sell, "0", "1"),    // bad price
 		{Price: dec("1"), Size: dec("1")},
-		change(feed.Sell, "101", "0"),
+		change(model.Sell, "101", "0"),
 	}
-	ev = wantOne(t, up(feed.Update{Kind: feed.KindChanges, Product: "BTC-USD", Changes: changes}), EventUpdate, 3)
-	if got := fmt.Sprint(ev.Changes); got != fmt.Sprint([]feed.Change{changes[0], changes[6]}) {
+	ev = wantOne(t, up(model.Update{Kind: model.KindChanges, Product: "BTC-USD", Changes: changes}), EventUpdate, 3)
+	if got := fmt.Sprint(ev.Changes); got != fmt.Sprint([]model.Change{changes[0], changes[6]}) {
 		t.Errorf("update event changes = %v", got)
 	}
 	wantBook(t, m.Book("BTC-USD"), "100:1.5 99:2", "102:4")
 
-	allBad := []feed.Change{change(feed.Buy, "102", "1"), change(feed.Sell, "101", "0")}
-	if evs := up(feed.Update{Kind: feed.KindChanges, Product: "BTC-USD", Changes: allBad}); len(evs) != 0 {
+	allBad := []model.Change{change(model.Buy, "102", "1"), change(model.Sell, "101", "0")}
+	if evs := up(model.Update{Kind: model.KindChanges, Product: "BTC-USD", Changes: allBad}); len(evs) != 0 {
 		t.Errorf("all-rejected changes published %+v", evs)
 	}
 
-	ev = wantOne(t, up(feed.Update{Kind: feed.KindTrade, Product: "BTC-USD",
-		Trade: feed.Trade{TradeID: 7, Side: feed.Sell, Price: dec("102"), Size: dec("0.5")}}), EventTrade, 4)
+	ev = wantOne(t, up(model.Update{Kind: model.KindTrade, Product: "BTC-USD",
+		Trade: model.Trade{TradeID: 7, Side: model.Sell, Price: dec("102"), Size: dec("0.5")}}), EventTrade, 4)
 	tk := ev.Ticker
-	if ev.Trade.TradeID != 7 || ev.LastTradeID != 7 || tk.TradeID != 7 || tk.Side != feed.Buy || !tk.Time.Equal(at) {
+	if ev.Trade.TradeID != 7 || ev.LastTradeID != 7 || tk.TradeID != 7 || tk.Side != model.Buy || !tk.Time.Equal(at) {
 		t.Errorf("trade event = %+v", ev)
 	}
 	wantTicker(t, tk, "102 0.5 | 102 102 102 0.5 0.5 | 100 1.5 102 4")
@@ -103,28 +103,28 @@ func TestMarketEventStream(t *testing.T) {
 		t.Errorf("Ticker = %+v, %v; want the published one", got, ok)
 	}
 
-	ev = wantOne(t, up(feed.Update{Kind: feed.KindHeartbeat, Product: "BTC-USD", Sequence: 9}), EventHeartbeat, 5)
+	ev = wantOne(t, up(model.Update{Kind: model.KindHeartbeat, Product: "BTC-USD", Sequence: 9}), EventHeartbeat, 5)
 	if ev.LastTradeID != 7 || ev.UpstreamSeq != 1009 {
 		t.Errorf("heartbeat event = %+v", ev)
 	}
 
-	if evs := up(feed.Update{Kind: feed.KindSnapshot, Product: "BTC-USD",
+	if evs := up(model.Update{Kind: model.KindSnapshot, Product: "BTC-USD",
 		Bids: levels(t, "100:1"), Asks: levels(t, "99:1")}); len(evs) != 0 {
 		t.Errorf("bad snapshot published %+v", evs)
 	}
 	wantBook(t, m.Book("BTC-USD"), "100:1.5 99:2", "102:4")
 
-	ev = wantOne(t, up(feed.Update{Kind: feed.KindSnapshot, Product: "BTC-USD",
+	ev = wantOne(t, up(model.Update{Kind: model.KindSnapshot, Product: "BTC-USD",
 		Bids: levels(t, "90:1"), Asks: levels(t, "91:1")}), EventSnapshot, 6)
 	if ev.Ticker != tk {
 		t.Errorf("snapshot ticker = %+v, want the last trade's %+v", ev.Ticker, tk)
 	}
 
-	wantOne(t, up(feed.Update{Kind: feed.KindHeartbeat, Product: "ETH-USD", LastTradeID: 3}), EventHeartbeat, 1)
-	if evs := up(feed.Update{Kind: feed.KindHeartbeat, Product: "DOGE-USD"}); len(evs) != 0 {
+	wantOne(t, up(model.Update{Kind: model.KindHeartbeat, Product: "ETH-USD", LastTradeID: 3}), EventHeartbeat, 1)
+	if evs := up(model.Update{Kind: model.KindHeartbeat, Product: "DOGE-USD"}); len(evs) != 0 {
 		t.Errorf("unknown product published %+v", evs)
 	}
-	if evs := up(feed.Update{Kind: 99, Product: "BTC-USD"}); len(evs) != 0 {
+	if evs := up(model.Update{Kind: 99, Product: "BTC-USD"}); len(evs) != 0 {
 		t.Errorf("unknown kind published %+v", evs)
 	}
 
@@ -149,13 +149,13 @@ func wantTicker(t *testing.T, tk Ticker, want string) {
 
 func TestMarketTrades(t *testing.T) {
 	m, rec := newTestMarket(t, Config{}, "BTC-USD")
-	trade := func(side feed.Side, price, size string, stats *feed.Stats) []Event {
-		m.Apply(feed.Update{Kind: feed.KindTrade, Product: "BTC-USD", Time: t0, Stats: stats,
-			Trade: feed.Trade{TradeID: 1, Side: side, Price: dec(price), Size: dec(size)}})
+	trade := func(side model.Side, price, size string, stats *model.Stats) []Event {
+		m.Apply(model.Update{Kind: model.KindTrade, Product: "BTC-USD", Time: t0, Stats: stats,
+			Trade: model.Trade{TradeID: 1, Side: side, Price: dec(price), Size: dec(size)}})
 		return rec.take()
 	}
 	for _, bad := range [][3]string{{"buy", "0", "1"}, {"buy", "-1", "1"}, {"sell", "1", "0"}, {"sell", "1", "-2"}, {"", "1", "1"}} {
-		side, _ := feed.ParseSide(bad[0])
+		side, _ := model.ParseSide(bad[0])
 		if evs := trade(side, bad[1], bad[2], nil); len(evs) != 0 {
 			t.Errorf("bad trade %v published %+v", bad, evs)
 		}
@@ -167,21 +167,21 @@ func TestMarketTrades(t *testing.T) {
 		t.Error("Ticker ok before any good trade")
 	}
 
-	ev := wantOne(t, trade(feed.Buy, "10", "2", nil), EventTrade, 1)
-	if ev.Ticker.Side != feed.Sell {
+	ev := wantOne(t, trade(model.Buy, "10", "2", nil), EventTrade, 1)
+	if ev.Ticker.Side != model.Sell {
 		t.Errorf("taker side = %v, want sell for a buy maker", ev.Ticker.Side)
 	}
 	wantTicker(t, ev.Ticker, "10 2 | 10 10 10 2 2 | 0 0 0 0")
 
-	upstream := &feed.Stats{Open24h: dec("9"), High24h: dec("12"), Low24h: dec("8"), Volume24h: dec("50"), Volume30d: dec("900")}
-	ev = wantOne(t, trade(feed.Sell, "11", "1", upstream), EventTrade, 2)
+	upstream := &model.Stats{Open24h: dec("9"), High24h: dec("12"), Low24h: dec("8"), Volume24h: dec("50"), Volume30d: dec("900")}
+	ev = wantOne(t, trade(model.Sell, "11", "1", upstream), EventTrade, 2)
 	wantTicker(t, ev.Ticker, "11 1 | 9 12 8 50 900 | 0 0 0 0")
-	ev = wantOne(t, trade(feed.Sell, "13", "1", nil), EventTrade, 3)
+	ev = wantOne(t, trade(model.Sell, "13", "1", nil), EventTrade, 3)
 	wantTicker(t, ev.Ticker, "13 1 | 9 12 8 50 900 | 0 0 0 0")
 
-	m.Apply(feed.Update{Kind: feed.KindStats, Product: "BTC-USD",
-		Stats: &feed.Stats{Open24h: dec("1"), High24h: dec("2"), Low24h: dec("1"), Volume24h: dec("3"), Volume30d: dec("4")}})
-	m.Apply(feed.Update{Kind: feed.KindStats, Product: "BTC-USD"}) // no Stats: dropped
+	m.Apply(model.Update{Kind: model.KindStats, Product: "BTC-USD",
+		Stats: &model.Stats{Open24h: dec("1"), High24h: dec("2"), Low24h: dec("1"), Volume24h: dec("3"), Volume30d: dec("4")}})
+	m.Apply(model.Update{Kind: model.KindStats, Product: "BTC-USD"}) // no Stats: dropped
 	if evs := rec.take(); len(evs) != 0 {
 		t.Errorf("stats published %+v", evs)
 	}
@@ -206,9 +206,9 @@ func TestMarketEventsRebuildBook(t *testing.T) {
 			for step := range 400 {
 				if step%150 == 0 {
 					bids, asks := full.Top(0, nil, nil)
-					m.Apply(feed.Update{Kind: feed.KindSnapshot, Product: "BTC-USD", Bids: bids, Asks: asks})
+					m.Apply(model.Update{Kind: model.KindSnapshot, Product: "BTC-USD", Bids: bids, Asks: asks})
 				} else {
-					m.Apply(feed.Update{Kind: feed.KindChanges, Product: "BTC-USD", Changes: upstreamChanges(rng, full)})
+					m.Apply(model.Update{Kind: model.KindChanges, Product: "BTC-USD", Changes: upstreamChanges(rng, full)})
 				}
 				for _, ev := range rec.take() {
 					applyEvent(t, consumer, ev)
@@ -231,12 +231,12 @@ func TestMarketEventsRebuildBook(t *testing.T) {
 
 // upstreamChanges makes a few random changes that a consistent upstream
 // could send, applying them to full, plus one it could not.
-func upstreamChanges(rng *rand.Rand, full *Book) []feed.Change {
-	var out []feed.Change
+func upstreamChanges(rng *rand.Rand, full *Book) []model.Change {
+	var out []model.Change
 	for range 1 + rng.IntN(6) {
-		side := feed.Side(1 + rng.IntN(2))
+		side := model.Side(1 + rng.IntN(2))
 		ticks := 10000 - 1 - int64(rng.IntN(30))
-		if side == feed.Sell {
+		if side == model.Sell {
 			ticks = 10000 + 1 + int64(rng.IntN(30))
 		}
 		c := toChange(side, ticks, int64(rng.IntN(3)*rng.IntN(500)), 0)
@@ -244,7 +244,7 @@ func upstreamChanges(rng *rand.Rand, full *Book) []feed.Change {
 			out = append(out, c)
 		}
 	}
-	return append(out, change(feed.Buy, "100", "-1"))
+	return append(out, change(model.Buy, "100", "-1"))
 }
 
 // applyEvent applies a snapshot or update event to a consumer's book.
@@ -272,7 +272,7 @@ func wantCappedView(t *testing.T, capped, full *Book, maxLevels int) {
 		if len(sd.c.levels) > maxLevels {
 			t.Errorf("asks=%v: %d levels kept, max %d", sd.c.asks, len(sd.c.levels), maxLevels)
 		}
-		var want []feed.Level
+		var want []model.Level
 		for _, lv := range sd.f.levels {
 			if !sd.c.capped || sd.c.better(lv.Price, sd.c.horizon) {
 				want = append(want, lv)
@@ -287,13 +287,13 @@ func wantCappedView(t *testing.T, capped, full *Book, maxLevels int) {
 func TestMarketSamplesRejectionLogs(t *testing.T) {
 	core, logs := observer.New(zapcore.WarnLevel)
 	rec := &recorder{}
-	m, err := NewMarket(Config{RejectLogInterval: time.Hour}, []feed.Product{{ID: "BTC-USD"}}, rec.publish, zap.New(core))
+	m, err := NewMarket(Config{RejectLogInterval: time.Hour}, []model.Product{{ID: "BTC-USD"}}, rec.publish, zap.New(core))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for range 100 {
-		m.Apply(feed.Update{Kind: feed.KindChanges, Product: "BTC-USD", Changes: []feed.Change{change(feed.Buy, "1", "0")}})
-		m.Apply(feed.Update{Kind: feed.KindTrade, Product: "XRP-USD"})
+		m.Apply(model.Update{Kind: model.KindChanges, Product: "BTC-USD", Changes: []model.Change{change(model.Buy, "1", "0")}})
+		m.Apply(model.Update{Kind: model.KindTrade, Product: "XRP-USD"})
 	}
 	if n := logs.FilterMessage("change rejected").Len(); n != 1 {
 		t.Errorf("%d change rejections logged, want 1", n)
@@ -312,7 +312,7 @@ func TestMarketConcurrentProducts(t *testing.T) {
 	products := []string{"BTC-USD", "ETH-USD", "SOL-USD"}
 	var mu sync.Mutex
 	seqs := map[string]uint64{}
-	m, err := NewMarket(Config{MaxLevels: 10}, []feed.Product{{ID: products[0]}, {ID: products[1]}, {ID: products[2]}},
+	m, err := NewMarket(Config{MaxLevels: 10}, []model.Product{{ID: products[0]}, {ID: products[1]}, {ID: products[2]}},
 		func(ev Event) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -330,7 +330,7 @@ func TestMarketConcurrentProducts(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(i), 1))
 			full := New(id)
 			for range 300 {
-				m.Apply(feed.Update{Kind: feed.KindChanges, Product: id, Changes: upstreamChanges(rng, full)})
+				m.Apply(model.Update{Kind: model.KindChanges, Product: id, Changes: upstreamChanges(rng, full)})
 			}
 		})
 	}
@@ -350,12 +350,12 @@ func TestNewMarketErrors(t *testing.T) {
 	cases := []struct {
 		name     string
 		cfg      Config
-		products []feed.Product
+		products []model.Product
 		publish  func(Event)
 		want     error
 	}{
-		{"duplicate", Config{}, []feed.Product{{ID: "A-B"}, {ID: "A-B"}}, pub, ErrDuplicateProduct},
-		{"empty id", Config{}, []feed.Product{{ID: ""}}, pub, ErrDuplicateProduct},
+		{"duplicate", Config{}, []model.Product{{ID: "A-B"}, {ID: "A-B"}}, pub, ErrDuplicateProduct},
+		{"empty id", Config{}, []model.Product{{ID: ""}}, pub, ErrDuplicateProduct},
 		{"nil publish", Config{}, nil, nil, ErrNoPublish},
 		{"bad config", Config{MaxLevels: -1}, nil, pub, nil},
 	}

@@ -8,27 +8,26 @@ import (
 	"testing"
 
 	"github.com/shopspring/decimal"
-
-	"github.com/tickerfan/tickerfan/feed"
+	"github.com/tickerfan/tickerfan/model"
 )
 
-// model is the obvious reference book: a map per side from price in integer
+// refBook is the obvious reference book: a map per side from price in integer
 // ticks to size in integer lots, sorted only when read.
-type model struct {
+type refBook struct {
 	bids, asks map[int64]int64
 }
 
-func newModel() *model {
-	return &model{bids: map[int64]int64{}, asks: map[int64]int64{}}
+func newRefBook() *refBook {
+	return &refBook{bids: map[int64]int64{}, asks: map[int64]int64{}}
 }
 
 // apply applies a change given in ticks and lots with Book.Apply's rules.
-func (m *model) apply(side feed.Side, price, size int64) error {
+func (m *refBook) apply(side model.Side, price, size int64) error {
 	var own map[int64]int64
 	switch side {
-	case feed.Buy:
+	case model.Buy:
 		own = m.bids
-	case feed.Sell:
+	case model.Sell:
 		own = m.asks
 	default:
 		return ErrBadSide
@@ -46,9 +45,9 @@ func (m *model) apply(side feed.Side, price, size int64) error {
 	case size == 0:
 		delete(own, price)
 		return nil
-	case !held && side == feed.Buy && len(m.asks) > 0 && price >= slices.Min(keys(m.asks)):
+	case !held && side == model.Buy && len(m.asks) > 0 && price >= slices.Min(keys(m.asks)):
 		return ErrCrossed
-	case !held && side == feed.Sell && len(m.bids) > 0 && price <= slices.Max(keys(m.bids)):
+	case !held && side == model.Sell && len(m.bids) > 0 && price <= slices.Max(keys(m.bids)):
 		return ErrCrossed
 	}
 	own[price] = size
@@ -65,11 +64,11 @@ func keys(m map[int64]int64) []int64 {
 
 // check fails unless b holds exactly the model's levels, with a tick of 0.01
 // and a lot of 0.001. With checkInvariants it proves the two books equal.
-func (m *model) check(t testing.TB, b *Book) {
+func (m *refBook) check(t testing.TB, b *Book) {
 	t.Helper()
 	for _, sd := range []struct {
 		name   string
-		levels []feed.Level
+		levels []model.Level
 		want   map[int64]int64
 	}{{"bids", b.bids.levels, m.bids}, {"asks", b.asks.levels, m.asks}} {
 		if len(sd.levels) != len(sd.want) {
@@ -86,7 +85,7 @@ func (m *model) check(t testing.TB, b *Book) {
 
 // toChange makes the decimal change for ticks and lots, spelling the price
 // with one of three exponents so that mixed representations of one price meet.
-func toChange(side feed.Side, price, size int64, spelling int) feed.Change {
+func toChange(side model.Side, price, size int64, spelling int) model.Change {
 	p := decimal.New(price, -2)
 	switch spelling % 3 {
 	case 1:
@@ -96,7 +95,7 @@ func toChange(side feed.Side, price, size int64, spelling int) feed.Change {
 			p = decimal.New(price/100, 0)
 		}
 	}
-	return feed.Change{Side: side, Price: p, Size: decimal.New(size, -3)}
+	return model.Change{Side: side, Price: p, Size: decimal.New(size, -3)}
 }
 
 // checkInvariants fails unless each side is strictly ordered with the best at
@@ -113,8 +112,8 @@ func checkInvariants(t testing.TB, b *Book) {
 			}
 		}
 	}
-	bid, okb := b.Best(feed.Buy)
-	ask, oka := b.Best(feed.Sell)
+	bid, okb := b.Best(model.Buy)
+	ask, oka := b.Best(model.Sell)
 	if okb && oka && bid.Price.Cmp(ask.Price) >= 0 {
 		t.Fatalf("crossed: bid %s >= ask %s", bid.Price, ask.Price)
 	}
@@ -127,16 +126,16 @@ func TestApplyMatchesModel(t *testing.T) {
 	for seed := range uint64(4) {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 42))
-			b, m := New("BTC-USD"), newModel()
+			b, m := New("BTC-USD"), newRefBook()
 			counts := map[error]int{}
 			for step := range 5000 {
-				side := feed.Side(1 + rng.IntN(2))
+				side := model.Side(1 + rng.IntN(2))
 				if rng.IntN(50) == 0 {
-					side = feed.Side(rng.IntN(4) * 3) // 0, 3, 6, 9: invalid
+					side = model.Side(rng.IntN(4) * 3) // 0, 3, 6, 9: invalid
 				}
 				// Bids mostly below 100.00, asks mostly above: overlap makes crossings.
 				price := 10000 + int64(rng.IntN(120)) - 60
-				if side == feed.Sell {
+				if side == model.Sell {
 					price += 20
 				}
 				if rng.IntN(100) == 0 {
@@ -176,11 +175,11 @@ func FuzzApply(f *testing.F) {
 	f.Add([]byte{1, 100, 5, 0, 2, 100, 5, 0, 2, 99, 1, 1, 1, 120, 3, 2})
 	f.Add([]byte{0, 1, 1, 1, 3, 50, 250, 0, 1, 0, 4, 1, 2, 1, 0, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		b, m := New("BTC-USD"), newModel()
+		b, m := New("BTC-USD"), newRefBook()
 		for len(data) >= 4 {
-			side := feed.Side(data[0] % 4) // 0 and 3 are invalid
-			price := int64(int8(data[1]))  // ticks; zero and negative are invalid
-			size := int64(int8(data[2]))   // lots; zero removes, negative is invalid
+			side := model.Side(data[0] % 4) // 0 and 3 are invalid
+			price := int64(int8(data[1]))   // ticks; zero and negative are invalid
+			size := int64(int8(data[2]))    // lots; zero removes, negative is invalid
 			spelling := int(data[3])
 			data = data[4:]
 

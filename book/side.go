@@ -5,8 +5,7 @@ import (
 	"math/bits"
 
 	"github.com/shopspring/decimal"
-
-	"github.com/tickerfan/tickerfan/feed"
+	"github.com/tickerfan/tickerfan/model"
 )
 
 // side is one side of a Book: its levels sorted from the worst price to the
@@ -19,7 +18,7 @@ import (
 // with the changes that created them; shopspring decimals are immutable, so
 // this is safe and saves an allocation per change.
 type side struct {
-	levels []feed.Level
+	levels []model.Level
 	// asks is true for the ask side, where a lower price is better.
 	asks bool
 	// capped is set once levels beyond Config.MaxLevels were dropped (see
@@ -88,12 +87,12 @@ func (s *side) find(price decimal.Decimal) (int, bool) {
 }
 
 // insert puts lv at index i, moving the better levels up by one.
-func (s *side) insert(i int, lv feed.Level) {
+func (s *side) insert(i int, lv model.Level) {
 	if i == len(s.levels) {
 		s.levels = append(s.levels, lv)
 		return
 	}
-	s.levels = append(s.levels, feed.Level{})
+	s.levels = append(s.levels, model.Level{})
 	copy(s.levels[i+1:], s.levels[i:])
 	s.levels[i] = lv
 }
@@ -103,14 +102,14 @@ func (s *side) insert(i int, lv feed.Level) {
 func (s *side) remove(i int) {
 	last := len(s.levels) - 1
 	copy(s.levels[i:], s.levels[i+1:])
-	s.levels[last] = feed.Level{}
+	s.levels[last] = model.Level{}
 	s.levels = s.levels[:last]
 }
 
 // best returns the best level.
-func (s *side) best() (feed.Level, bool) {
+func (s *side) best() (model.Level, bool) {
 	if len(s.levels) == 0 {
-		return feed.Level{}, false
+		return model.Level{}, false
 	}
 	return s.levels[len(s.levels)-1], true
 }
@@ -123,10 +122,10 @@ func (s *side) dropWorst(n int) {
 }
 
 // load replaces the levels with in, which is best first.
-func (s *side) load(in []feed.Level) {
+func (s *side) load(in []model.Level) {
 	clear(s.levels)
 	if cap(s.levels) < len(in) {
-		s.levels = make([]feed.Level, len(in))
+		s.levels = make([]model.Level, len(in))
 	}
 	s.levels = s.levels[:len(in)]
 	for i, lv := range in {
@@ -137,7 +136,7 @@ func (s *side) load(in []feed.Level) {
 
 // checkBestFirst validates levels given best first: prices and sizes above
 // zero and prices strictly getting worse. It names the first bad level.
-func (s *side) checkBestFirst(in []feed.Level) error {
+func (s *side) checkBestFirst(in []model.Level) error {
 	name := "bids"
 	if s.asks {
 		name = "asks"

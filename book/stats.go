@@ -4,8 +4,7 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
-
-	"github.com/tickerfan/tickerfan/feed"
+	"github.com/tickerfan/tickerfan/model"
 )
 
 // Window sizes of the rolling statistics, in their bucket units.
@@ -53,7 +52,7 @@ type dayBucket struct {
 // computed. The upstream's next set replaces them.
 type rolling struct {
 	external bool
-	reported feed.Stats
+	reported model.Stats
 
 	minutes ring[minuteBucket] // minutes holding trades, oldest first
 	days    ring[dayBucket]    // days holding trades, oldest first
@@ -62,7 +61,7 @@ type rolling struct {
 }
 
 // set replaces the statistics with the upstream's own, from now on.
-func (r *rolling) set(s feed.Stats) {
+func (r *rolling) set(s model.Stats) {
 	*r = rolling{external: true, reported: s}
 }
 
@@ -162,11 +161,11 @@ func (r *rolling) recomputeHighLow() {
 
 // stats returns the current statistics: the upstream's when it reports them,
 // else the window ending at the newest trade (zero before the first trade).
-func (r *rolling) stats() feed.Stats {
+func (r *rolling) stats() model.Stats {
 	if r.external {
 		return r.reported
 	}
-	s := feed.Stats{High24h: r.high, Low24h: r.low, Volume24h: r.volume24h, Volume30d: r.volume30d}
+	s := model.Stats{High24h: r.high, Low24h: r.low, Volume24h: r.volume24h, Volume30d: r.volume30d}
 	if oldest, ok := r.minutes.front(); ok {
 		s.Open24h = oldest.open
 	}

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tickerfan/tickerfan/feed"
+	"github.com/tickerfan/tickerfan/model"
 )
 
 var t0 = time.Date(2026, 11, 21, 12, 0, 30, 0, time.UTC)
@@ -16,7 +16,7 @@ type trade struct {
 }
 
 // wantStats fails unless s renders as open/high/low/vol24/vol30.
-func wantStats(t *testing.T, s feed.Stats, open, high, low, vol24, vol30 string) {
+func wantStats(t *testing.T, s model.Stats, open, high, low, vol24, vol30 string) {
 	t.Helper()
 	got := [5]string{s.Open24h.String(), s.High24h.String(), s.Low24h.String(), s.Volume24h.String(), s.Volume30d.String()}
 	want := [5]string{open, high, low, vol24, vol30}
@@ -119,7 +119,7 @@ func TestRollingStatsSteady(t *testing.T) {
 func TestStatsFromUpstream(t *testing.T) {
 	var r rolling
 	r.add(t0, dec("100"), dec("1"))
-	r.set(feed.Stats{Open24h: dec("1"), High24h: dec("2"), Low24h: dec("0.5"), Volume24h: dec("10"), Volume30d: dec("300")})
+	r.set(model.Stats{Open24h: dec("1"), High24h: dec("2"), Low24h: dec("0.5"), Volume24h: dec("10"), Volume30d: dec("300")})
 	r.add(t0.Add(time.Minute), dec("500"), dec("7"))
 	wantStats(t, r.stats(), "1", "2", "0.5", "10", "300")
 }

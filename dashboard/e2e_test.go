@@ -11,7 +11,8 @@ import (
 	"github.com/chromedp/chromedp/kb"
 	"github.com/shopspring/decimal"
 
-	"github.com/tickerfan/tickerfan/feed"
+	"github.com/tickerfan/tickerfan/feed/sim"
+	"github.com/tickerfan/tickerfan/model"
 )
 
 // ladderRows is LADDER_ROWS in web/app.js: levels shown per side.
@@ -37,8 +38,8 @@ func TestDashboardEndToEnd(t *testing.T) {
 	t.Log("first product: live, subscribed, with a book")
 	waitProduct(p, "BTC-USD")
 	checkSubscriptions(t, p, "BTC-USD")
-	if n := eval[int](p, `document.querySelectorAll('[data-testid=product]').length`); n != len(feed.DefaultProducts()) {
-		t.Errorf("product list has %d products, want %d", n, len(feed.DefaultProducts()))
+	if n := eval[int](p, `document.querySelectorAll('[data-testid=product]').length`); n != len(model.DefaultProducts()) {
+		t.Errorf("product list has %d products, want %d", n, len(model.DefaultProducts()))
 	}
 	p.waitFor(wait, "showing a last price for every product",
 		`[...document.querySelectorAll('[data-testid=product-price]')].every(e => /^\d+\.\d+$/.test(e.textContent))`,
@@ -87,8 +88,8 @@ func TestDashboardEndToEnd(t *testing.T) {
 
 // busyMarket steps every 2 ms with 400 level-2 events a second per product,
 // so the page receives some 300 updates a second for its product.
-func busyMarket(seed int64) feed.SimConfig {
-	return feed.SimConfig{Seed: seed, UpdatesPerSecond: 400, TradesPerSecond: 4, Tick: 2 * time.Millisecond}
+func busyMarket(seed int64) sim.Config {
+	return sim.Config{Seed: seed, UpdatesPerSecond: 400, TradesPerSecond: 4, Tick: 2 * time.Millisecond}
 }
 
 // checkBatching measures messages and drawn frames over two seconds: many
@@ -135,7 +136,7 @@ func checkSubscriptions(t *testing.T, p *page, product string) {
 		`(s => ['level2', 'matches', 'heartbeat'].every(n => { const c = s.find(c => c.name === n); return c && c.product_ids.join() === %q; }))(__tickerfan.subscriptions)`,
 		product), `__tickerfan.subscriptions`)
 	var all []string
-	for _, fp := range feed.DefaultProducts() {
+	for _, fp := range model.DefaultProducts() {
 		all = append(all, fp.ID)
 	}
 	want := map[string][]string{
@@ -227,8 +228,8 @@ func checkLadderMatchesREST(t *testing.T, p *page, tf *tickerfan, product string
 	}
 }
 
-func productByID(id string) feed.Product {
-	for _, p := range feed.DefaultProducts() {
+func productByID(id string) model.Product {
+	for _, p := range model.DefaultProducts() {
 		if p.ID == id {
 			return p
 		}

@@ -11,8 +11,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/tickerfan/tickerfan/feed"
+	"github.com/tickerfan/tickerfan/feed/sim"
 )
 
 // screenshotEnv names the file TestScreenshot writes the dashboard's picture
@@ -25,7 +24,7 @@ const screenshotEnv = "TICKERFAN_SCREENSHOT"
 // and a phone width, in the light and the dark theme, and checks that the page
 // filled in, fits the width, follows the theme and is not a blank picture.
 func TestScreenshot(t *testing.T) {
-	tf := startTickerfan(t, "127.0.0.1:0", feed.SimConfig{Seed: 3, UpdatesPerSecond: 60, TradesPerSecond: 3})
+	tf := startTickerfan(t, "127.0.0.1:0", sim.Config{Seed: 3, UpdatesPerSecond: 60, TradesPerSecond: 3})
 	out := os.Getenv(screenshotEnv)
 	p := newPage(t, 1360, 860)
 	for _, tc := range []struct {

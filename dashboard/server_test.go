@@ -16,7 +16,8 @@ import (
 
 	"github.com/tickerfan/tickerfan/book"
 	"github.com/tickerfan/tickerfan/fanout"
-	"github.com/tickerfan/tickerfan/feed"
+	"github.com/tickerfan/tickerfan/feed/sim"
+	"github.com/tickerfan/tickerfan/model"
 )
 
 // tickerfan is an in-process tickerfan as cmd/tickerfan wires it: the
@@ -35,10 +36,10 @@ type tickerfan struct {
 
 // startTickerfan starts a server on addr ("127.0.0.1:0" for any port; the
 // address of a server that was just shut down to restart it there).
-func startTickerfan(t *testing.T, addr string, sim feed.SimConfig) *tickerfan {
+func startTickerfan(t *testing.T, addr string, simCfg sim.Config) *tickerfan {
 	t.Helper()
 	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
-	products := feed.DefaultProducts()
+	products := model.DefaultProducts()
 	srv, err := fanout.New(fanout.Config{StatusInterval: time.Second}, products, log)
 	if err != nil {
 		t.Fatalf("fanout.New: %v", err)
@@ -50,12 +51,12 @@ func startTickerfan(t *testing.T, addr string, sim feed.SimConfig) *tickerfan {
 	if err != nil {
 		t.Fatalf("book.NewMarket: %v", err)
 	}
-	if sim.Tick == 0 {
-		sim.Tick = 10 * time.Millisecond
+	if simCfg.Tick == 0 {
+		simCfg.Tick = 10 * time.Millisecond
 	}
-	src, err := feed.NewSimulator("sim", sim, products)
+	src, err := sim.New("sim", simCfg, products)
 	if err != nil {
-		t.Fatalf("feed.NewSimulator: %v", err)
+		t.Fatalf("sim.New: %v", err)
 	}
 	ln := listen(t, addr)
 	tf := &tickerfan{t: t, addr: ln.Addr().String(), srv: srv, served: make(chan struct{}), feedDone: make(chan struct{})}

@@ -4,8 +4,7 @@ import (
 	"fmt"
 
 	"github.com/shopspring/decimal"
-
-	"github.com/tickerfan/tickerfan/feed"
+	"github.com/tickerfan/tickerfan/model"
 )
 
 // currency is one entry of /currencies and of the status channel.
@@ -23,13 +22,13 @@ const maxProducts = 1<<16 - 1
 
 // catalog is the fixed list of products the server carries, indexed.
 type catalog struct {
-	products   []feed.Product
+	products   []model.Product
 	index      map[string]int
 	ids        []string
 	currencies []currency
 }
 
-func newCatalog(products []feed.Product) (*catalog, error) {
+func newCatalog(products []model.Product) (*catalog, error) {
 	if len(products) == 0 {
 		return nil, ErrNoProducts
 	}
@@ -61,7 +60,7 @@ func newCatalog(products []feed.Product) (*catalog, error) {
 	}
 	for _, code := range order {
 		c.currencies = append(c.currencies, currency{
-			ID: code, Name: feed.CurrencyName(code), MinSize: finest[code].String(),
+			ID: code, Name: model.CurrencyName(code), MinSize: finest[code].String(),
 		})
 	}
 	return c, nil

@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/tickerfan/tickerfan/book"
-	"github.com/tickerfan/tickerfan/feed"
+	"github.com/tickerfan/tickerfan/model"
 )
 
 // checksumDepth levels per side go into a book checksum.
@@ -15,11 +15,11 @@ const checksumDepth = 10
 // manner of Kraken's: CRC-32 (IEEE) over the top 10 asks (best first), then
 // the top 10 bids (best first), each level as its wire price then its wire
 // size, with the decimal point and leading zeros removed.
-func checksum(p *feed.Product, b *book.Book) uint32 {
-	var scratch [2 * checksumDepth]feed.Level
+func checksum(p *model.Product, b *book.Book) uint32 {
+	var scratch [2 * checksumDepth]model.Level
 	bids, asks := b.Top(checksumDepth, scratch[:0:checksumDepth], scratch[checksumDepth:checksumDepth])
 	var sb strings.Builder
-	for _, side := range [][]feed.Level{asks, bids} {
+	for _, side := range [][]model.Level{asks, bids} {
 		for _, l := range side {
 			sb.WriteString(checksumDigits(p.FormatPrice(l.Price)))
 			sb.WriteString(checksumDigits(p.FormatSize(l.Size)))

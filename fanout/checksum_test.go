@@ -2,8 +2,7 @@ package fanout
 
 import (
 	"github.com/shopspring/decimal"
-
-	"github.com/tickerfan/tickerfan/feed"
+	"github.com/tickerfan/tickerfan/model"
 
 	"hash/crc32"
 	"strings"
@@ -28,7 +27,7 @@ func clientChecksum(cb *clientBook, wire map[string]string) uint32 {
 }
 
 // wire maps a decimal's canonical form to the string the server sent for it.
-func levelStrings(ls []feed.Level, wire map[string]string) [2][]string {
+func levelStrings(ls []model.Level, wire map[string]string) [2][]string {
 	var out [2][]string
 	for _, l := range ls {
 		out[0] = append(out[0], wire[l.Price.String()])

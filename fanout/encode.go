@@ -4,7 +4,7 @@ import (
 	"time"
 
 	"github.com/tickerfan/tickerfan/book"
-	"github.com/tickerfan/tickerfan/feed"
+	"github.com/tickerfan/tickerfan/model"
 )
 
 // Encoders of server messages. Each builds a complete frame once; the caller
@@ -18,7 +18,7 @@ type bookSum struct {
 
 // encodeSnapshot encodes a level2 snapshot of bids and asks (best first) with
 // the extension sequence and, when sum.on, the extension checksum.
-func encodeSnapshot(p *feed.Product, seq uint64, bids, asks []feed.Level, sum bookSum) []byte {
+func encodeSnapshot(p *model.Product, seq uint64, bids, asks []model.Level, sum bookSum) []byte {
 	f := newFrame(64 + 48*(len(bids)+len(asks)))
 	f.raw(`{"type":"snapshot"`).key("product_id").str(p.ID)
 	f.key("bids")
@@ -33,7 +33,7 @@ func encodeSnapshot(p *feed.Product, seq uint64, bids, asks []feed.Level, sum bo
 	return f.finish()
 }
 
-func levels(f *frameBuilder, p *feed.Product, ls []feed.Level) {
+func levels(f *frameBuilder, p *model.Product, ls []model.Level) {
 	f.raw("[")
 	for i, l := range ls {
 		if i > 0 {
@@ -46,7 +46,7 @@ func levels(f *frameBuilder, p *feed.Product, ls []feed.Level) {
 
 // encodeL2Update encodes an l2update with the extension sequence and, when
 // sum.on, the checksum of the book after it.
-func encodeL2Update(p *feed.Product, seq uint64, t time.Time, changes []feed.Change, sum bookSum) []byte {
+func encodeL2Update(p *model.Product, seq uint64, t time.Time, changes []model.Change, sum bookSum) []byte {
 	f := newFrame(96 + 56*len(changes))
 	f.raw(`{"type":"l2update"`).key("product_id").str(p.ID)
 	f.key("changes").raw("[")
@@ -66,7 +66,7 @@ func encodeL2Update(p *feed.Product, seq uint64, t time.Time, changes []feed.Cha
 }
 
 // encodeTicker encodes a ticker message (also what ticker_batch sends).
-func encodeTicker(p *feed.Product, seq int64, t *book.Ticker) []byte {
+func encodeTicker(p *model.Product, seq int64, t *book.Ticker) []byte {
 	f := newFrame(480)
 	f.raw(`{"type":"ticker"`).key("sequence").int(seq).key("product_id").str(p.ID)
 	f.key("price").dec(p.FormatPrice(t.Price))
@@ -85,7 +85,7 @@ func encodeTicker(p *feed.Product, seq int64, t *book.Ticker) []byte {
 }
 
 // encodeMatch encodes a match; typ is "match" or "last_match".
-func encodeMatch(p *feed.Product, typ string, seq int64, t time.Time, tr *feed.Trade) []byte {
+func encodeMatch(p *model.Product, typ string, seq int64, t time.Time, tr *model.Trade) []byte {
 	f := newFrame(320)
 	f.raw(`{"type":`).str(typ).key("trade_id").int(tr.TradeID)
 	f.key("maker_order_id").str(tr.MakerOrderID).key("taker_order_id").str(tr.TakerOrderID)
@@ -96,7 +96,7 @@ func encodeMatch(p *feed.Product, typ string, seq int64, t time.Time, tr *feed.T
 }
 
 // encodeHeartbeat encodes a heartbeat.
-func encodeHeartbeat(p *feed.Product, seq, lastTradeID int64, t time.Time) []byte {
+func encodeHeartbeat(p *model.Product, seq, lastTradeID int64, t time.Time) []byte {
 	f := newFrame(128)
 	f.raw(`{"type":"heartbeat"`).key("last_trade_id").int(lastTradeID)
 	f.key("product_id").str(p.ID).key("sequence").int(seq).key("time").time(t).raw("}")
@@ -121,7 +121,7 @@ type productStatus struct {
 }
 
 // encodeStatus encodes the status channel's message: every product and currency.
-func encodeStatus(products []feed.Product, states []productStatus, currencies []currency) []byte {
+func encodeStatus(products []model.Product, states []productStatus, currencies []currency) []byte {
 	f := newFrame(512 * len(products))
 	f.raw(`{"type":"status","products":[`)
 	for i := range products {
@@ -143,7 +143,7 @@ func encodeStatus(products []feed.Product, states []productStatus, currencies []
 	return f.finish()
 }
 
-func statusProduct(f *frameBuilder, p *feed.Product, st productStatus) {
+func statusProduct(f *frameBuilder, p *model.Product, st productStatus) {
 	f.raw("{").key("id").str(p.ID)
 	f.key("base_currency").str(p.BaseCurrency).key("quote_currency").str(p.QuoteCurrency)
 	f.key("base_increment").dec(p.BaseIncrement.String()).key("quote_increment").dec(p.QuoteIncrement.String())

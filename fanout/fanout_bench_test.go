@@ -8,7 +8,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/tickerfan/tickerfan/book"
-	"github.com/tickerfan/tickerfan/feed"
+	"github.com/tickerfan/tickerfan/model"
 )
 
 // benchTopic builds a server whose BTC-USD topic has n level2 subscribers that
@@ -17,14 +17,14 @@ import (
 // to every subscriber.
 func benchTopic(b *testing.B, n int) (*Server, *topic, []*Conn) {
 	b.Helper()
-	s, err := New(Config{MaxQueueBytes: 1 << 30}, feed.DefaultProducts()[:1], nil)
+	s, err := New(Config{MaxQueueBytes: 1 << 30}, model.DefaultProducts()[:1], nil)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { s.Shutdown(b.Context()) })
 	t := s.hub.topics[0]
-	bids := []feed.Level{{Price: decimal.RequireFromString("100.00"), Size: decimal.RequireFromString("1")}}
-	asks := []feed.Level{{Price: decimal.RequireFromString("101.00"), Size: decimal.RequireFromString("1")}}
+	bids := []model.Level{{Price: decimal.RequireFromString("100.00"), Size: decimal.RequireFromString("1")}}
+	asks := []model.Level{{Price: decimal.RequireFromString("101.00"), Size: decimal.RequireFromString("1")}}
 	t.handle(&book.Event{Kind: book.EventSnapshot, Product: "BTC-USD", Seq: 1, Bids: bids, Asks: asks}, s.metrics)
 	conns := make([]*Conn, n)
 	for i := range conns {
@@ -53,7 +53,7 @@ func BenchmarkFanout(b *testing.B) {
 					b.StartTimer()
 				}
 				ev.Seq = uint64(i + 2)
-				ev.Changes = []feed.Change{{Side: feed.Buy, Price: decimal.RequireFromString("100.00"), Size: sizes[i%2]}}
+				ev.Changes = []model.Change{{Side: model.Buy, Price: decimal.RequireFromString("100.00"), Size: sizes[i%2]}}
 				t.handle(&ev, s.metrics)
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/subscriber")
@@ -64,10 +64,10 @@ func BenchmarkFanout(b *testing.B) {
 
 // BenchmarkEncodeL2Update is the one-time encoding of a 10-change l2update.
 func BenchmarkEncodeL2Update(b *testing.B) {
-	p := feed.DefaultProducts()[0]
-	changes := make([]feed.Change, 10)
+	p := model.DefaultProducts()[0]
+	changes := make([]model.Change, 10)
 	for i := range changes {
-		changes[i] = feed.Change{Side: feed.Buy, Price: decimal.New(4300000+int64(i), -2), Size: decimal.New(12345678, -8)}
+		changes[i] = model.Change{Side: model.Buy, Price: decimal.New(4300000+int64(i), -2), Size: decimal.New(12345678, -8)}
 	}
 	now := time.Now()
 	b.ReportAllocs()

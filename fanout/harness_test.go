@@ -17,7 +17,8 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/tickerfan/tickerfan/book"
-	"github.com/tickerfan/tickerfan/feed"
+	"github.com/tickerfan/tickerfan/feed/sim"
+	"github.com/tickerfan/tickerfan/model"
 )
 
 // testServer is a real server on 127.0.0.1 fed by the simulator through a
@@ -38,8 +39,8 @@ type simOpts struct {
 func startServer(t *testing.T, cfg Config, so simOpts) *testServer {
 	t.Helper()
 	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
-	all := feed.DefaultProducts()
-	var products []feed.Product
+	all := model.DefaultProducts()
+	var products []model.Product
 	for _, p := range all {
 		if len(so.products) == 0 || contains(so.products, p.ID) {
 			products = append(products, p)
@@ -53,7 +54,7 @@ func startServer(t *testing.T, cfg Config, so simOpts) *testServer {
 	if err != nil {
 		t.Fatalf("NewMarket: %v", err)
 	}
-	sim, err := feed.NewSimulator("sim", feed.SimConfig{
+	sim, err := sim.New("sim", sim.Config{
 		Seed: 7, UpdatesPerSecond: so.updates, TradesPerSecond: so.trades, Tick: 5 * time.Millisecond, Depth: so.depth,
 	}, products)
 	if err != nil {

@@ -4,7 +4,7 @@ import (
 	"time"
 
 	"github.com/tickerfan/tickerfan/book"
-	"github.com/tickerfan/tickerfan/feed"
+	"github.com/tickerfan/tickerfan/model"
 )
 
 // l2Stream is one level2 stream of a product, live (level2) or batched
@@ -44,7 +44,7 @@ func (s *l2Stream) advanced() {
 }
 
 // snapshot returns the snapshot frame, with the checksum when sum is set.
-func (s *l2Stream) snapshot(p *feed.Product, sum bool) []byte {
+func (s *l2Stream) snapshot(p *model.Product, sum bool) []byte {
 	i := 0
 	if sum {
 		i = 1
@@ -56,7 +56,7 @@ func (s *l2Stream) snapshot(p *feed.Product, sum bool) []byte {
 	return s.snap[i]
 }
 
-func (s *l2Stream) sum(p *feed.Product, on bool) bookSum {
+func (s *l2Stream) sum(p *model.Product, on bool) bookSum {
 	if !on {
 		return bookSum{}
 	}
@@ -75,7 +75,7 @@ func (s *l2Stream) sendSnapshot(t *topic) {
 
 // sendUpdate encodes the update once per variant that has subscribers and
 // sends it. The changes must already be applied to the stream's book.
-func (s *l2Stream) sendUpdate(t *topic, when time.Time, changes []feed.Change) {
+func (s *l2Stream) sendUpdate(t *topic, when time.Time, changes []model.Change) {
 	if t.subs[s.ch].len() > 0 || s.hist.on() {
 		f := encodeL2Update(t.p, s.seq, when, changes, bookSum{})
 		s.hist.add(s.seq, f)

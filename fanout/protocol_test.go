@@ -9,7 +9,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/tickerfan/tickerfan/book"
-	"github.com/tickerfan/tickerfan/feed"
+	"github.com/tickerfan/tickerfan/model"
 )
 
 var decimalRE = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
@@ -30,9 +30,9 @@ func decimalField(t *testing.T, m map[string]any, key string) decimal.Decimal {
 	return decimal.RequireFromString(s)
 }
 
-func levelsOf(t *testing.T, v any) []feed.Level {
+func levelsOf(t *testing.T, v any) []model.Level {
 	t.Helper()
-	var out []feed.Level
+	var out []model.Level
 	for _, raw := range v.([]any) {
 		pair := raw.([]any)
 		for _, s := range pair[:2] {
@@ -40,7 +40,7 @@ func levelsOf(t *testing.T, v any) []feed.Level {
 				t.Fatalf("level %v is not exact decimal strings", pair)
 			}
 		}
-		out = append(out, feed.Level{Price: decimal.RequireFromString(pair[0].(string)), Size: decimal.RequireFromString(pair[1].(string))})
+		out = append(out, model.Level{Price: decimal.RequireFromString(pair[0].(string)), Size: decimal.RequireFromString(pair[1].(string))})
 	}
 	return out
 }
@@ -74,7 +74,7 @@ func (cb *clientBook) apply(m map[string]any) error {
 	cb.seq = seq
 	for _, raw := range m["changes"].([]any) {
 		c := raw.([]any)
-		side, err := feed.ParseSide(c[0].(string))
+		side, err := model.ParseSide(c[0].(string))
 		if err != nil {
 			return fmt.Errorf("bad side in %v", c)
 		}
@@ -83,7 +83,7 @@ func (cb *clientBook) apply(m map[string]any) error {
 		if err1 != nil || err2 != nil || !decimalRE.MatchString(c[1].(string)) || !decimalRE.MatchString(c[2].(string)) {
 			return fmt.Errorf("change %v is not exact decimal strings", c)
 		}
-		if err := cb.b.Apply(feed.Change{Side: side, Price: price, Size: size}); err != nil {
+		if err := cb.b.Apply(model.Change{Side: side, Price: price, Size: size}); err != nil {
 			return fmt.Errorf("%s update %v does not apply to the client's book: %v", m["product_id"], c, err)
 		}
 	}
@@ -200,7 +200,7 @@ func waitTrades(t *testing.T, addr string, ids ...string) {
 	}
 }
 
-func fmtLevels(ls []feed.Level) string {
+func fmtLevels(ls []model.Level) string {
 	s := ""
 	for _, l := range ls {
 		s += l.Price.String() + "@" + l.Size.String() + " "

@@ -7,8 +7,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"github.com/tickerfan/tickerfan/feed"
+	"github.com/tickerfan/tickerfan/model"
 )
 
 // routes registers the REST endpoints beside the socket, with the anchor's
@@ -118,7 +117,7 @@ func (s *Server) getBook(w http.ResponseWriter, r *http.Request, t *topic) {
 	})
 }
 
-func restLevels(p *feed.Product, ls []feed.Level) [][]any {
+func restLevels(p *model.Product, ls []model.Level) [][]any {
 	out := make([][]any, len(ls))
 	for i, l := range ls {
 		out[i] = []any{p.FormatPrice(l.Price), p.FormatSize(l.Size), 1}
@@ -129,8 +128,8 @@ func restLevels(p *feed.Product, ls []feed.Level) [][]any {
 func (s *Server) getTicker(w http.ResponseWriter, _ *http.Request, t *topic) {
 	t.mu.Lock()
 	tk := t.ticker
-	bid, hasBid := t.l2.book.Best(feed.Buy)
-	ask, hasAsk := t.l2.book.Best(feed.Sell)
+	bid, hasBid := t.l2.book.Best(model.Buy)
+	ask, hasAsk := t.l2.book.Best(model.Sell)
 	t.mu.Unlock()
 	out := map[string]any{
 		"trade_id": tk.TradeID, "price": t.p.FormatPrice(tk.Price), "size": t.p.FormatSize(tk.LastSize),

@@ -21,8 +21,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tickerfan/tickerfan/book"
-	"github.com/tickerfan/tickerfan/feed"
 	"github.com/tickerfan/tickerfan/internal/netpoll"
+	"github.com/tickerfan/tickerfan/model"
 )
 
 // Server is the fan-out WebSocket server. Create it with New, feed it with
@@ -58,7 +58,7 @@ type Server struct {
 
 // New builds a server for products. It starts the worker pool, the pollers
 // and the fan-out shards; Serve starts accepting.
-func New(cfg Config, products []feed.Product, log *zap.Logger) (*Server, error) {
+func New(cfg Config, products []model.Product, log *zap.Logger) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

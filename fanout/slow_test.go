@@ -8,9 +8,8 @@ import (
 	"time"
 
 	"github.com/gobwas/ws"
+	"github.com/tickerfan/tickerfan/model"
 	"golang.org/x/sys/unix"
-
-	"github.com/tickerfan/tickerfan/feed"
 )
 
 // dialSmall dials with a tiny receive buffer so a client that stops reading
@@ -78,7 +77,7 @@ func TestSnapshotLargerThanQueueLimit(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	cb := &clientBook{}
 	snapshots, updates := readBook(t, c, cb, 2*time.Second)
-	if n := cb.b.Len(feed.Buy) + cb.b.Len(feed.Sell); n < 2000 {
+	if n := cb.b.Len(model.Buy) + cb.b.Len(model.Sell); n < 2000 {
 		t.Fatalf("book of %d levels, want the deep one", n)
 	}
 	if snapshots != 1 || updates < 100 {

@@ -3,13 +3,13 @@ package fanout
 import (
 	"testing"
 
-	"github.com/tickerfan/tickerfan/feed"
+	"github.com/tickerfan/tickerfan/model"
 )
 
 // A snapshot implies "online" only for feeds that never report status: a
 // feed's explicit offline is not overridden by data arriving during a resync.
 func TestStatusBoardBelievesTheFeed(t *testing.T) {
-	cat, err := newCatalog(feed.DefaultProducts()[:2])
+	cat, err := newCatalog(model.DefaultProducts()[:2])
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tickerfan/tickerfan/book"
-	"github.com/tickerfan/tickerfan/feed"
+	"github.com/tickerfan/tickerfan/model"
 )
 
 // topic is everything the server knows of one product: a replica of its book
@@ -20,7 +20,7 @@ import (
 type topic struct {
 	mu  sync.Mutex
 	idx productIndex
-	p   *feed.Product
+	p   *model.Product
 	log *zap.Logger
 
 	subs [numChannels]subSet // subscribers per channel (level2 ones without checksum)
@@ -38,7 +38,7 @@ type topic struct {
 	tickerFrame []byte
 	tickerDirty bool // changed since the last ticker_batch
 
-	lastTrade     feed.Trade
+	lastTrade     model.Trade
 	lastTradeSeq  int64
 	lastTradeTime time.Time
 	lastMatch     []byte
@@ -50,7 +50,7 @@ type topic struct {
 
 // newTopic builds product p's topic; its level2 streams start at sequence
 // start (see newL2Stream).
-func newTopic(idx int, p *feed.Product, cfg *Config, start uint64, log *zap.Logger) *topic {
+func newTopic(idx int, p *model.Product, cfg *Config, start uint64, log *zap.Logger) *topic {
 	return &topic{
 		idx: productIndex(idx), p: p, log: log.With(zap.String("product", p.ID)),
 		l2:     newL2Stream(chLevel2, p.ID, start, cfg.ResumeHistory),

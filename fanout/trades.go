@@ -3,12 +3,12 @@ package fanout
 import (
 	"time"
 
-	"github.com/tickerfan/tickerfan/feed"
+	"github.com/tickerfan/tickerfan/model"
 )
 
 // tradeRecord is one recent trade for /products/{id}/trades.
 type tradeRecord struct {
-	trade feed.Trade
+	trade model.Trade
 	time  time.Time
 }
 
@@ -21,7 +21,7 @@ type tradeRing struct {
 
 func newTradeRing(n int) tradeRing { return tradeRing{buf: make([]tradeRecord, n)} }
 
-func (r *tradeRing) push(t feed.Trade, at time.Time) {
+func (r *tradeRing) push(t model.Trade, at time.Time) {
 	r.buf[r.next] = tradeRecord{trade: t, time: at}
 	r.next++
 	if r.next == len(r.buf) {

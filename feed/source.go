@@ -1,6 +1,10 @@
 package feed
 
-import "context"
+import (
+	"context"
+
+	"github.com/tickerfan/tickerfan/model"
+)
 
 // Source is one upstream: it emits normalized Updates for its products.
 //
@@ -15,5 +19,5 @@ type Source interface {
 	// Products lists the product ids this source emits.
 	Products() []string
 	// Run emits updates until ctx is done.
-	Run(ctx context.Context, emit func(Update)) error
+	Run(ctx context.Context, emit func(model.Update)) error
 }

@@ -1,11 +1,14 @@
 package feed
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/tickerfan/tickerfan/model"
 )
 
 func TestRateWindow(t *testing.T) {
@@ -25,20 +28,23 @@ func TestRateWindow(t *testing.T) {
 	}
 }
 
+// trackedSource is a Source that only reports its Tracker's status.
+type trackedSource struct{ tr *Tracker }
+
+func (s trackedSource) Name() string                                  { return s.tr.Status().Name }
+func (s trackedSource) Products() []string                            { return s.tr.Status().Products }
+func (s trackedSource) Run(context.Context, func(model.Update)) error { return nil }
+func (s trackedSource) Status() Status                                { return s.tr.Status() }
+
 func TestHandlerListsFeeds(t *testing.T) {
-	sim, err := NewSimulator("sim", SimConfig{}, DefaultProducts()[:1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	cb, err := NewCoinbase("cb", CoinbaseConfig{URL: "ws://127.0.0.1:1/"}, DefaultProducts()[1:3], nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cb.tr.message(100, time.Now().Add(-2*time.Second))
-	cb.tr.malformed(ReasonBadJSON)
-	cb.tr.reconnect(errors.New("dial: refused"))
+	live := NewTracker("sim", "simulator", "", []string{"BTC-USD"})
+	live.SetState(StateLive)
+	cb := NewTracker("cb", "coinbase", "ws://127.0.0.1:1/", []string{"ETH-USD", "SOL-USD"})
+	cb.Message(100, time.Now().Add(-2*time.Second))
+	cb.Malformed(ReasonBadJSON)
+	cb.Reconnect(errors.New("dial: refused"))
 	rec := httptest.NewRecorder()
-	Handler([]Source{sim, cb}).ServeHTTP(rec, httptest.NewRequest("GET", "/feeds", nil))
+	Handler([]Source{trackedSource{live}, trackedSource{cb}}).ServeHTTP(rec, httptest.NewRequest("GET", "/feeds", nil))
 	var got []map[string]any
 	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
 		t.Fatalf("/feeds is not JSON: %v\n%s", err, rec.Body)

@@ -6,17 +6,17 @@ import (
 
 	"github.com/tickerfan/tickerfan/book"
 	"github.com/tickerfan/tickerfan/fanout"
-	"github.com/tickerfan/tickerfan/feed"
 	"github.com/tickerfan/tickerfan/internal/yamlconf"
+	"github.com/tickerfan/tickerfan/model"
 )
 
 // config is the whole YAML file. Every section is optional.
 type config struct {
-	Server   fanout.Config  `yaml:"server"`
-	Log      logConfig      `yaml:"log"`
-	Book     book.Config    `yaml:"book"`
-	Products []feed.Product `yaml:"products"`
-	Feeds    []feed.Config  `yaml:"feeds"`
+	Server   fanout.Config   `yaml:"server"`
+	Log      logConfig       `yaml:"log"`
+	Book     book.Config     `yaml:"book"`
+	Products []model.Product `yaml:"products"`
+	Feeds    []feedConfig    `yaml:"feeds"`
 }
 
 // logConfig chooses the log level and format.
@@ -30,13 +30,13 @@ type logConfig struct {
 // withDefaults fills the catalog and the feed list when the file leaves them out.
 func (c config) withDefaults() config {
 	if len(c.Products) == 0 {
-		c.Products = feed.DefaultProducts()
+		c.Products = model.DefaultProducts()
 	}
 	for i := range c.Products {
 		c.Products[i] = c.Products[i].WithDefaults()
 	}
 	if len(c.Feeds) == 0 {
-		c.Feeds = []feed.Config{{}}
+		c.Feeds = []feedConfig{{}}
 	}
 	for i := range c.Feeds {
 		c.Feeds[i] = c.Feeds[i].WithDefaults()
@@ -57,7 +57,7 @@ func (c config) Validate() error {
 		errs = append(errs, yamlconf.Prefix(fmt.Sprintf("products[%d]", i), validateProduct(p, known)))
 	}
 	if len(c.Products) == 0 {
-		for _, p := range feed.DefaultProducts() {
+		for _, p := range model.DefaultProducts() {
 			known[p.ID] = true
 		}
 	}
@@ -88,7 +88,7 @@ func (c config) Validate() error {
 	return errors.Join(errs...)
 }
 
-func validateProduct(p feed.Product, seen map[string]bool) error {
+func validateProduct(p model.Product, seen map[string]bool) error {
 	var errs []error
 	switch {
 	case p.ID == "":
@@ -123,15 +123,15 @@ func (l logConfig) Validate() error {
 }
 
 // feedProducts resolves a feed's product ids to catalog entries.
-func (c config) feedProducts(f feed.Config) []feed.Product {
+func (c config) feedProducts(f feedConfig) []model.Product {
 	if len(f.Products) == 0 {
 		return c.Products
 	}
-	byID := map[string]feed.Product{}
+	byID := map[string]model.Product{}
 	for _, p := range c.Products {
 		byID[p.ID] = p
 	}
-	out := make([]feed.Product, 0, len(f.Products))
+	out := make([]model.Product, 0, len(f.Products))
 	for _, id := range f.Products {
 		out = append(out, byID[id])
 	}

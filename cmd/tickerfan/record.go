@@ -15,7 +15,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tickerfan/tickerfan/feed"
+	"github.com/tickerfan/tickerfan/feed/coinbase"
 	"github.com/tickerfan/tickerfan/internal/yamlconf"
+	"github.com/tickerfan/tickerfan/model"
 )
 
 // recordUsage heads `tickerfan record -h`.
@@ -37,9 +39,9 @@ Flags:
 func runRecord(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("tickerfan record", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	url := fs.String("url", feed.DefaultCoinbaseURL, "upstream WebSocket URL, ws:// or wss://")
+	url := fs.String("url", coinbase.DefaultURL, "upstream WebSocket URL, ws:// or wss://")
 	products := fs.String("products", "", "comma-separated upstream product ids, e.g. BTC-USD,ETH-USD (required)")
-	channels := fs.String("channels", strings.Join(feed.DefaultChannels, ","), "comma-separated channels: level2 or level2_batch, ticker, matches, heartbeat")
+	channels := fs.String("channels", strings.Join(coinbase.DefaultChannels, ","), "comma-separated channels: level2 or level2_batch, ticker, matches, heartbeat")
 	out := fs.String("out", "", "file to write; .gz compresses (required)")
 	duration := fs.Duration("duration", 0, "stop after this long; 0 records until SIGINT or SIGTERM")
 	progress := fs.Duration("progress", time.Second, "interval of the progress line on stderr; 0 turns it off")
@@ -58,16 +60,16 @@ func runRecord(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "tickerfan record: -products and -out are required")
 		return 2
 	}
-	cfg := feed.CoinbaseConfig{
+	cfg := coinbase.Config{
 		URL: *url, Channels: splitList(*channels), Record: *out,
-		Credentials: feed.Credentials{
+		Credentials: coinbase.Credentials{
 			Key: os.Getenv("TICKERFAN_API_KEY"), Secret: os.Getenv("TICKERFAN_API_SECRET"),
 			Passphrase: os.Getenv("TICKERFAN_API_PASSPHRASE"),
 		},
 	}
-	var catalog []feed.Product
+	var catalog []model.Product
 	for _, id := range splitList(*products) {
-		catalog = append(catalog, feed.Product{ID: id}.WithDefaults())
+		catalog = append(catalog, model.Product{ID: id}.WithDefaults())
 	}
 	log, err := newLogger(logConfig{Level: *logLevel})
 	if err != nil {
@@ -75,7 +77,7 @@ func runRecord(args []string, stderr io.Writer) int {
 		return 2
 	}
 	defer log.Sync()
-	src, err := feed.NewCoinbase("record", cfg, catalog, log)
+	src, err := coinbase.New("record", cfg, catalog, log)
 	if err != nil {
 		for _, e := range yamlconf.Flatten(err) {
 			fmt.Fprintln(stderr, "tickerfan record:", e)
@@ -97,7 +99,7 @@ func splitList(s string) []string {
 
 // record runs src until d passes (0: no limit) or a signal, printing a
 // progress line every interval, and a summary at the end.
-func record(src *feed.Coinbase, d, interval time.Duration, stderr io.Writer, log *zap.Logger) int {
+func record(src *coinbase.Feed, d, interval time.Duration, stderr io.Writer, log *zap.Logger) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	if d > 0 {
@@ -106,7 +108,7 @@ func record(src *feed.Coinbase, d, interval time.Duration, stderr io.Writer, log
 		defer cancel()
 	}
 	done := make(chan error, 1)
-	go func() { done <- src.Run(ctx, func(feed.Update) {}) }()
+	go func() { done <- src.Run(ctx, func(model.Update) {}) }()
 	start := time.Now()
 	p := progressLine{w: stderr, tty: isTerminal(stderr)}
 	var tick <-chan time.Time

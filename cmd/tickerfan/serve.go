@@ -12,6 +12,7 @@ import (
 	"github.com/tickerfan/tickerfan/dashboard"
 	"github.com/tickerfan/tickerfan/fanout"
 	"github.com/tickerfan/tickerfan/feed"
+	"github.com/tickerfan/tickerfan/model"
 )
 
 // serve wires feed -> book -> fanout and runs until ctx is cancelled, then
@@ -31,7 +32,7 @@ func serve(ctx context.Context, cfg config, log *zap.Logger) error {
 	srv.Handle("GET "+dashboard.AssetPrefix, page)
 	sources := make([]feed.Source, 0, len(cfg.Feeds))
 	for _, fc := range cfg.Feeds {
-		src, err := feed.New(fc, cfg.feedProducts(fc), log.Named("feed").With(zap.String("feed", fc.Name)))
+		src, err := newSource(fc, cfg.feedProducts(fc), log.Named("feed").With(zap.String("feed", fc.Name)))
 		if err != nil {
 			return err
 		}
@@ -77,7 +78,7 @@ type counter interface{ Inc() }
 func runFeed(ctx context.Context, src feed.Source, market *book.Market, in counter, log *zap.Logger) {
 	log = log.With(zap.String("feed", src.Name()))
 	log.Info("feed starting", zap.Strings("products", src.Products()))
-	err := src.Run(ctx, func(u feed.Update) {
+	err := src.Run(ctx, func(u model.Update) {
 		in.Inc()
 		market.Apply(u)
 	})

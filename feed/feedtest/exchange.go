@@ -14,15 +14,17 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/tickerfan/tickerfan/book"
-	"github.com/tickerfan/tickerfan/feed"
+	"github.com/tickerfan/tickerfan/feed/coinbase"
+	"github.com/tickerfan/tickerfan/feed/sim"
+	"github.com/tickerfan/tickerfan/model"
 )
 
 // The channels of the messages an Exchange produces.
 const (
-	ChannelLevel2    = feed.ChannelLevel2
-	ChannelTicker    = feed.ChannelTicker
-	ChannelMatches   = feed.ChannelMatches
-	ChannelHeartbeat = feed.ChannelHeartbeat
+	ChannelLevel2    = coinbase.ChannelLevel2
+	ChannelTicker    = coinbase.ChannelTicker
+	ChannelMatches   = coinbase.ChannelMatches
+	ChannelHeartbeat = coinbase.ChannelHeartbeat
 )
 
 // Message is one upstream message and what it belongs to.
@@ -36,7 +38,7 @@ type Message struct {
 type ExchangeConfig struct {
 	// Seed of the simulator that drives the market. Default 1.
 	Seed int64
-	// Products traded, from feed.DefaultProducts. Default BTC-USD.
+	// Products traded, from model.DefaultProducts. Default BTC-USD.
 	Products []string
 	// UpdatesPerSecond and TradesPerSecond are per product, at Tick per step.
 	// Defaults 250 and 25: about 5 level changes and half a trade a step.
@@ -59,7 +61,7 @@ type ExchangeConfig struct {
 type Exchange struct {
 	mu      sync.Mutex
 	cfg     ExchangeConfig
-	sim     *feed.Simulator
+	sim     *sim.Feed
 	markets map[string]*market
 	ids     []string
 	steps   int
@@ -67,11 +69,11 @@ type Exchange struct {
 }
 
 type market struct {
-	p         feed.Product
+	p         model.Product
 	book      *book.Book
 	seq       int64 // the product's sequence (shared by all its channels)
 	l2Seq     int64 // extension: numbers snapshot and l2update
-	last      feed.Trade
+	last      model.Trade
 	lastSeq   int64
 	lastTime  time.Time
 	open      decimal.Decimal
@@ -102,12 +104,12 @@ func NewExchange(cfg ExchangeConfig) (*Exchange, error) {
 	if cfg.Tick == 0 {
 		cfg.Tick = 20 * time.Millisecond
 	}
-	catalog := map[string]feed.Product{}
-	for _, p := range feed.DefaultProducts() {
+	catalog := map[string]model.Product{}
+	for _, p := range model.DefaultProducts() {
 		catalog[p.ID] = p
 	}
 	e := &Exchange{cfg: cfg, markets: map[string]*market{}, ids: cfg.Products}
-	var products []feed.Product
+	var products []model.Product
 	for _, id := range cfg.Products {
 		p, ok := catalog[id]
 		if !ok {
@@ -116,7 +118,7 @@ func NewExchange(cfg ExchangeConfig) (*Exchange, error) {
 		products = append(products, p)
 		e.markets[id] = &market{p: p, book: book.New(id)}
 	}
-	sim, err := feed.NewSimulator("feedtest", feed.SimConfig{
+	sim, err := sim.New("feedtest", sim.Config{
 		Seed: cfg.Seed, Depth: cfg.Depth, UpdatesPerSecond: cfg.UpdatesPerSecond,
 		TradesPerSecond: cfg.TradesPerSecond, Tick: cfg.Tick,
 	}, products)
@@ -176,18 +178,18 @@ func (e *Exchange) Advance(n int) {
 
 // apply returns the emit function that applies the simulator's updates to
 // the books and encodes them into out (when not nil).
-func (e *Exchange) apply(out *[]Message) func(feed.Update) {
-	return func(u feed.Update) {
+func (e *Exchange) apply(out *[]Message) func(model.Update) {
+	return func(u model.Update) {
 		m := e.markets[u.Product]
 		m.seq = u.Sequence
 		var msg Message
 		switch u.Kind {
-		case feed.KindSnapshot:
+		case model.KindSnapshot:
 			if err := m.book.ApplySnapshot(u.Bids, u.Asks); err != nil && e.err == nil {
 				e.err = err
 			}
 			return
-		case feed.KindChanges:
+		case model.KindChanges:
 			for _, c := range u.Changes {
 				if err := m.book.Apply(c); err != nil && e.err == nil {
 					e.err = fmt.Errorf("feedtest: %s: %v: %w", u.Product, c, err)
@@ -195,7 +197,7 @@ func (e *Exchange) apply(out *[]Message) func(feed.Update) {
 			}
 			m.l2Seq++
 			msg = Message{ChannelLevel2, u.Product, e.l2update(m, u)}
-		case feed.KindTrade:
+		case model.KindTrade:
 			m.trade(u)
 			if out != nil {
 				*out = append(*out, Message{ChannelMatches, u.Product, m.match("match")})
@@ -210,7 +212,7 @@ func (e *Exchange) apply(out *[]Message) func(feed.Update) {
 	}
 }
 
-func (m *market) trade(u feed.Update) {
+func (m *market) trade(u model.Update) {
 	t := u.Trade
 	m.last, m.lastSeq, m.lastTime = t, u.Sequence, u.Time
 	if m.open.IsZero() {
@@ -273,7 +275,7 @@ func (e *Exchange) Ticker(product string) (msg Message, ok bool) {
 
 // Book returns a copy of product's book, best first: exactly what applying
 // every level2 message so far to the first snapshot gives.
-func (e *Exchange) Book(product string) (bids, asks []feed.Level) {
+func (e *Exchange) Book(product string) (bids, asks []model.Level) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.markets[product].book.Top(0, nil, nil)
@@ -286,7 +288,7 @@ func (e *Exchange) LastTradeID(product string) int64 {
 	return e.markets[product].last.TradeID
 }
 
-func (e *Exchange) l2update(m *market, u feed.Update) []byte {
+func (e *Exchange) l2update(m *market, u model.Update) []byte {
 	b := append([]byte(nil), `{"type":"l2update","product_id":"`+u.Product+`","changes":[`...)
 	for i, c := range u.Changes {
 		if i > 0 {
@@ -301,7 +303,7 @@ func (e *Exchange) l2update(m *market, u feed.Update) []byte {
 	return append(b, '}')
 }
 
-func (m *market) levels(b []byte, ls []feed.Level) []byte {
+func (m *market) levels(b []byte, ls []model.Level) []byte {
 	b = append(b, '[')
 	for i, l := range ls {
 		if i > 0 {
@@ -322,8 +324,8 @@ func (m *market) match(typ string) []byte {
 
 func (m *market) ticker() []byte {
 	t := &m.last
-	bid, _ := m.book.Best(feed.Buy)
-	ask, _ := m.book.Best(feed.Sell)
+	bid, _ := m.book.Best(model.Buy)
+	ask, _ := m.book.Best(model.Sell)
 	return fmt.Appendf(nil, `{"type":"ticker","sequence":%d,"product_id":"%s","price":"%s",`+
 		`"open_24h":"%s","volume_24h":"%s","low_24h":"%s","high_24h":"%s","volume_30d":"%s",`+
 		`"best_bid":"%s","best_bid_size":"%s","best_ask":"%s","best_ask_size":"%s",`+
@@ -339,7 +341,7 @@ func stamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.0000
 
 // FormatLevels renders levels as "price@size ..." with normalized decimals,
 // for comparing books however their decimals are spelled.
-func FormatLevels(ls []feed.Level) string {
+func FormatLevels(ls []model.Level) string {
 	s := ""
 	for _, l := range ls {
 		s += l.Price.String() + "@" + l.Size.String() + " "

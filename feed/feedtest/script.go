@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/tickerfan/tickerfan/feed"
+	"github.com/tickerfan/tickerfan/feed/coinbase"
 )
 
 // Script plays an Exchange to a Server's clients as a Coinbase-protocol
@@ -146,7 +146,7 @@ func (s *Script) authorized(r Request) bool {
 	if s.Secret == "" {
 		return true
 	}
-	want, err := feed.Sign(s.Secret, r.Timestamp, "GET", "/users/self/verify", "")
+	want, err := coinbase.Sign(s.Secret, r.Timestamp, "GET", "/users/self/verify", "")
 	return err == nil && r.Signature == want && r.Key == s.Key && r.Passphrase == s.Passphrase
 }
 
@@ -165,7 +165,7 @@ func (s *Script) request(c *Conn, ss subs, r Request) bool {
 			ss[id] = map[string]bool{}
 		}
 		for _, ch := range r.Channels {
-			if ch == feed.ChannelLevel2Batch {
+			if ch == coinbase.ChannelLevel2Batch {
 				ch = ChannelLevel2
 			}
 			switch {

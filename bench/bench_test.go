@@ -38,6 +38,12 @@ func TestThroughputAgainstTickerfan(t *testing.T) {
 	if l := m.Level2; l == nil || l.Ratio != 1 || l.Gaps != 0 || l.OutOfOrder != 0 || m.OutOfOrder != 0 {
 		t.Fatalf("level2 %+v, out of order %d; want every update delivered in order", l, m.OutOfOrder)
 	}
+	// Staleness counts every timed message, news and state alike: never
+	// fewer than latency does, and the snapshots and tickers sent on
+	// subscribe are in it.
+	if st := m.Staleness; st.Count < m.Latency.Count || st.Max < m.Latency.P50 {
+		t.Fatalf("staleness %+v against latency %+v; want at least every latency sample", st, m.Latency)
+	}
 	// The server's own count of what it wrote covers the same window to
 	// within a scrape's asymmetry: a few milliseconds of a run of seconds.
 	if s := m.ServerSent; s == nil || s.Ratio < 0.97 || s.Ratio > 1.03 {

@@ -224,6 +224,11 @@ func (c *conn) message(t *tally, live *liveStats, recv int64, payload []byte) {
 			liveMsg = c.sequence(t, k, pi, s, f.Seq, payload)
 		}
 	}
+	if f.Time != 0 {
+		// Staleness is the age of whatever arrives, news or state (a resync
+		// snapshot, the current ticker): what a user under overload sees.
+		record(&t.stale, max(recv-f.Time, 0))
+	}
 	if liveMsg && f.Time != 0 {
 		lat := recv - f.Time
 		if lat < 0 {

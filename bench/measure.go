@@ -132,8 +132,9 @@ type tally struct {
 	bytes      int64
 	lat        [numKinds]*hdrhistogram.Histogram
 	latAll     *hdrhistogram.Histogram
-	negLatency int64 // messages stamped later than received (clock skew)
-	outOfOrder int64 // ticker, match, heartbeat sequences going back
+	stale      *hdrhistogram.Histogram // every message with a time, state included (staleness)
+	negLatency int64                   // messages stamped later than received (clock skew)
+	outOfOrder int64                   // ticker, match, heartbeat sequences going back
 	l2         l2Tally
 	products   []productTally
 }
@@ -147,6 +148,7 @@ func (t *tally) add(o *tally) {
 		mergeHist(&t.lat[k], o.lat[k])
 	}
 	mergeHist(&t.latAll, o.latAll)
+	mergeHist(&t.stale, o.stale)
 	t.bytes += o.bytes
 	t.negLatency += o.negLatency
 	t.outOfOrder += o.outOfOrder

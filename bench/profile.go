@@ -83,6 +83,12 @@ type Profile struct {
 	Readers int `yaml:"readers"`
 	// MaxMessageBytes bounds one server message. Default 1 MiB.
 	MaxMessageBytes int `yaml:"max_message_bytes"`
+	// RecvBufferBytes sets every subscriber's SO_RCVBUF (the kernel doubles
+	// it), so that under overload the backlog stays in the server, where its
+	// staleness is measured, not in this tool's kernel buffers. Default 0: the
+	// kernel's autotuning (up to several MiB a socket). slow.recv_buffer_bytes
+	// takes precedence for slow subscribers.
+	RecvBufferBytes int `yaml:"recv_buffer_bytes"`
 
 	Server   ServerProfile   `yaml:"server"`
 	Upstream UpstreamProfile `yaml:"upstream"`
@@ -299,6 +305,7 @@ func (p Profile) rangeErrors() []error {
 		"connect_rate": p.ConnectRate, "connect_concurrency": float64(p.ConnectConcurrency),
 		"product_count": float64(p.ProductCount), "per_connection": float64(p.PerConnection),
 		"readers": float64(p.Readers), "max_message_bytes": float64(p.MaxMessageBytes),
+		"recv_buffer_bytes":       float64(p.RecvBufferBytes),
 		"idle.warmup_connections": float64(p.Idle.WarmupConnections),
 		"ramp.start":              float64(p.Ramp.Start), "ramp.step": float64(p.Ramp.Step),
 		"slow.read_bytes_per_second": float64(p.Slow.ReadBytesPerSecond),

@@ -115,6 +115,7 @@ func writeMeasured(tw *tabwriter.Writer, title string, m *Measured) {
 	for _, k := range sortedKeys(m.LatencyByType) {
 		row(k, m.LatencyByType[k])
 	}
+	row("staleness", m.Staleness)
 	if u := m.Server; u != nil {
 		fmt.Fprintf(tw, "server\tcpu %.2f s (%.0f%% of a core), rss %s before connections, %s at end: %s per connection [%s]\n",
 			u.CPUSeconds, u.CPUPercent, bytesHuman(float64(u.RSSBase)), bytesHuman(float64(u.RSSEnd)),

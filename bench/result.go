@@ -68,8 +68,12 @@ type Measured struct {
 	ByType                map[string]int64   `json:"by_type"`
 	Latency               Latency            `json:"latency"`
 	LatencyByType         map[string]Latency `json:"latency_by_type"`
-	Distribution          []Percentile       `json:"latency_distribution"`
-	NegativeLatency       int64              `json:"negative_latency"`
+	// Staleness is the age (receive time - "time") of every message that
+	// carries a time, state sent on subscribe or resync included: under
+	// overload, how old what subscribers see is.
+	Staleness       Latency      `json:"staleness"`
+	Distribution    []Percentile `json:"latency_distribution"`
+	NegativeLatency int64        `json:"negative_latency"`
 
 	// DeliveryRatio is delivered / expected on the strictest basis at hand
 	// (DeliveryBasis): the upstream's send counters, else the level2
@@ -212,7 +216,7 @@ func (r *runner) measure(from, to mark, ts [numGroups]*tally, groups ...int) *Me
 	m := &Measured{
 		Start: from.at.UTC(), End: to.at.UTC(), Seconds: round3(secs), Messages: t.messages(), Bytes: t.bytes,
 		ByType: map[string]int64{}, LatencyByType: map[string]Latency{},
-		Latency: summarize(t.latAll), Distribution: distribution(t.latAll),
+		Latency: summarize(t.latAll), Distribution: distribution(t.latAll), Staleness: summarize(t.stale),
 		NegativeLatency: t.negLatency, OutOfOrder: t.outOfOrder,
 	}
 	m.Subscribers = r.swarm.openIn(groups...)

@@ -210,8 +210,11 @@ func (s *Swarm) netDial(i, group int) func(ctx context.Context, network, addr st
 		if s.loopback && !s.cfg.NoSourceSpread {
 			nd.LocalAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(2+i%253))}
 		}
+		size := s.cfg.RecvBufferBytes
 		if group == groupSlow && s.cfg.Slow.RecvBufferBytes > 0 {
-			size := s.cfg.Slow.RecvBufferBytes
+			size = s.cfg.Slow.RecvBufferBytes
+		}
+		if size > 0 {
 			nd.Control = func(_, _ string, rc syscall.RawConn) error {
 				var serr error
 				err := rc.Control(func(fd uintptr) {

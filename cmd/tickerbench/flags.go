@@ -34,6 +34,7 @@ func bindFlags(fs *flag.FlagSet, p *bench.Profile) {
 	fs.DurationVar(&p.Duration, "duration", p.Duration, "measured window (at most 1h)")
 	fs.IntVar(&p.Readers, "readers", p.Readers, "reader goroutines (default GOMAXPROCS)")
 	fs.IntVar(&p.MaxMessageBytes, "max-message-bytes", p.MaxMessageBytes, "largest server message accepted")
+	fs.IntVar(&p.RecvBufferBytes, "recv-buffer-bytes", p.RecvBufferBytes, "every subscriber's SO_RCVBUF (0: the kernel's autotuning)")
 
 	fs.StringVar(&p.Server.Start, "start-server", p.Server.Start, "`path` of a tickerfan binary to start on a free 127.0.0.1 port (with -upstream, fed by it through its coinbase feed; else its simulator)")
 	fs.IntVar(&p.Server.PID, "server-pid", p.Server.PID, "pid of a local server under test, to sample /proc/PID (default: the started server's)")

@@ -82,6 +82,7 @@ type probeReading struct {
 	Now        float64 `json:"now"`
 	Task       float64 // s: CDP Performance TaskDuration, the renderer main thread's task time
 	Script     float64 // s: CDP Performance ScriptDuration
+	Layout     float64 // s: CDP Performance LayoutDuration + RecalcStyleDuration
 }
 
 func readProbe(t *testing.T, p *page) probeReading {
@@ -96,6 +97,8 @@ func readProbe(t *testing.T, p *page) probeReading {
 			r.Task = m.Value
 		case "ScriptDuration":
 			r.Script = m.Value
+		case "LayoutDuration", "RecalcStyleDuration":
+			r.Layout += m.Value
 		}
 	}
 	return r
@@ -104,7 +107,7 @@ func readProbe(t *testing.T, p *page) probeReading {
 // mainThreadBound is the most main-thread time, in ms per second of feed,
 // TestMainThreadCost accepts: generous, for a loaded two-core machine under
 // the race detector (measured figures are in the README).
-const mainThreadBound = 150
+const mainThreadBound = 200
 
 // TestMainThreadCost measures, in headless Chromium, how much main-thread
 // time a second of a fast feed (1,000 l2update messages a second for the
@@ -143,11 +146,12 @@ func TestMainThreadCost(t *testing.T) {
 	handlers := per(after.Busy - before.Busy)
 	task := per((after.Task - before.Task) * 1000)
 	script := per((after.Script - before.Script) * 1000)
+	layout := per((after.Layout - before.Layout) * 1000)
 	t.Logf("feed: %.0f l2update messages/s with %.0f changes/s for %s (a side client); the page applied %.0f updates/s and counted %.0f messages/s",
 		float64(u1-u0)/secs, float64(c1-c0)/secs, product, per(float64(after.Seq-before.Seq)), per(float64(after.Messages-before.Messages)))
-	t.Logf("main thread per second of feed: handlers+rAF+timers %.1f ms (%.0f calls, %.0f frames); renderer main-thread TaskDuration %.1f ms, ScriptDuration %.1f ms; long tasks %.1f/s totalling %.1f ms/s",
+	t.Logf("main thread per second of feed: handlers+rAF+timers %.1f ms (%.0f calls, %.0f frames); renderer main-thread TaskDuration %.1f ms, ScriptDuration %.1f ms, layout and style %.1f ms; long tasks %.1f/s totalling %.1f ms/s",
 		handlers, per(float64(after.Calls-before.Calls)), per(float64(after.Frames-before.Frames)),
-		task, script, per(float64(after.LongTasks-before.LongTasks)), per(after.LongTaskMs-before.LongTaskMs))
+		task, script, layout, per(float64(after.LongTasks-before.LongTasks)), per(after.LongTaskMs-before.LongTaskMs))
 	if per(float64(after.Seq-before.Seq)) < 500 {
 		t.Errorf("the page applied only %.0f updates/s: the feed is not fast enough for a measurement", per(float64(after.Seq-before.Seq)))
 	}

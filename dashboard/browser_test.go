@@ -168,14 +168,14 @@ func eval[T any](p *page, expr string) T {
 	return run(p, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
 }
 
-// waitFor polls a JavaScript condition until it is true, failing the test
-// after d with what and the last value of show (an expression explaining
-// the state).
+// waitFor polls a JavaScript condition (a value, or a promise of one) until
+// it is true, failing the test after d with what and the last value of show
+// (an expression explaining the state).
 func (p *page) waitFor(d time.Duration, what, cond, show string) {
 	p.t.Helper()
 	deadline := time.Now().Add(d)
 	for {
-		ok := eval[bool](p, "Boolean("+cond+")")
+		ok := eval[bool](p, "Promise.resolve("+cond+").then(Boolean)")
 		if ok {
 			return
 		}

@@ -3,8 +3,9 @@
 // assets (plain HTML, CSS and JavaScript modules; no build step) are embedded
 // in the binary.
 //
-// Handler serves the page at "/" and its assets under AssetPrefix. Register
-// it on the server for both:
+// Handler serves the page at "/" and its assets under AssetPrefix, the page's
+// service worker (AssetPrefix+"sw.js", allowed the scope "/") among them.
+// Register it on the server for both:
 //
 //	h := dashboard.Handler()
 //	srv.Handle("GET /{$}", h)
@@ -17,9 +18,12 @@ import (
 	"embed"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io/fs"
+	"maps"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -50,6 +54,14 @@ var contentTypes = map[string]string{
 	".png":  "image/png",
 }
 
+// serviceWorker is the service worker's file; shellVersion and shellPaths
+// are filled in when it is loaded.
+const (
+	serviceWorker = "sw.js"
+	shellVersion  = `{{VERSION}}`
+	shellPaths    = `{{SHELL}}`
+)
+
 var loadAssets = sync.OnceValues(func() (map[string]*asset, error) {
 	assets := make(map[string]*asset)
 	err := fs.WalkDir(webFS, "web", func(name string, d fs.DirEntry, err error) error {
@@ -64,15 +76,45 @@ var loadAssets = sync.OnceValues(func() (map[string]*asset, error) {
 		if !ok {
 			ctype = "application/octet-stream"
 		}
-		sum := sha256.Sum256(body)
-		assets[strings.TrimPrefix(name, "web/")] = &asset{
-			body: body, ctype: ctype,
-			etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`,
-		}
+		assets[strings.TrimPrefix(name, "web/")] = newAsset(body, ctype)
 		return nil
 	})
-	return assets, err
+	if err != nil {
+		return nil, err
+	}
+	if sw := assets[serviceWorker]; sw != nil {
+		assets[serviceWorker] = newAsset(versionShell(sw.body, assets), sw.ctype)
+	}
+	return assets, nil
 })
+
+func newAsset(body []byte, ctype string) *asset {
+	sum := sha256.Sum256(body)
+	return &asset{body: body, ctype: ctype, etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`}
+}
+
+// versionShell fills in the service worker's version and shell: the version
+// is a hash of every other asset's name and body, so any change to the
+// dashboard makes a new service worker, which replaces the cached shell.
+func versionShell(sw []byte, assets map[string]*asset) []byte {
+	names := slices.Sorted(maps.Keys(assets))
+	h := sha256.New()
+	shell := []string{"/"}
+	for _, name := range names {
+		if name == serviceWorker {
+			continue
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", name, len(assets[name].body))
+		h.Write(assets[name].body)
+		if name != "index.html" {
+			shell = append(shell, AssetPrefix+name)
+		}
+	}
+	paths, _ := json.Marshal(shell) // a []string always encodes
+	version := base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:12])
+	sw = bytes.Replace(sw, []byte(shellVersion), []byte(version), 1)
+	return bytes.Replace(sw, []byte(shellPaths), paths, 1)
+}
 
 // Handler returns the dashboard's handler: GET / serves the page, GET
 // AssetPrefix+name serves an asset, anything else is 404. Responses carry a
@@ -121,6 +163,10 @@ func serve(w http.ResponseWriter, r *http.Request, a *asset) {
 	h.Set("ETag", a.etag)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
+	if r.URL.Path == AssetPrefix+serviceWorker {
+		// The worker lives under AssetPrefix but keeps the page at "/" too.
+		h.Set("Service-Worker-Allowed", "/")
+	}
 	if strings.HasPrefix(a.ctype, "text/html") {
 		h.Set("Content-Security-Policy", contentSecurityPolicy(r.Host))
 		h.Set("X-Frame-Options", "DENY")
@@ -128,15 +174,15 @@ func serve(w http.ResponseWriter, r *http.Request, a *asset) {
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.body))
 }
 
-// contentSecurityPolicy allows the page its own scripts, styles and images,
-// and connections to its own origin, the WebSocket included (a bare 'self'
-// does not cover ws: in every browser).
+// contentSecurityPolicy allows the page its own scripts, workers, styles and
+// images, and connections to its own origin, the WebSocket included (a bare
+// 'self' does not cover ws: in every browser).
 func contentSecurityPolicy(host string) string {
 	connect := "'self'"
 	if host != "" && !strings.ContainsAny(host, " ;,'\"") {
 		connect += " ws://" + host + " wss://" + host
 	}
-	return "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	return "default-src 'none'; script-src 'self'; worker-src 'self'; style-src 'self'; img-src 'self' data:; " +
 		"connect-src " + connect + "; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 }
 

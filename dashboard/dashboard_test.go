@@ -43,7 +43,8 @@ func TestHandler(t *testing.T) {
 	}{
 		{"GET", "/", 200, "text/html; charset=utf-8", `<script type="module" src="/dashboard/app.js">`},
 		{"HEAD", "/", 200, "text/html; charset=utf-8", ""},
-		{"GET", "/dashboard/app.js", 200, "text/javascript; charset=utf-8", "new Feed("},
+		{"GET", "/dashboard/app.js", 200, "text/javascript; charset=utf-8", "new Worker("},
+		{"GET", "/dashboard/worker.js", 200, "text/javascript; charset=utf-8", "new Feed("},
 		{"GET", "/dashboard/book.js", 200, "text/javascript; charset=utf-8", "export class Book"},
 		{"GET", "/dashboard/style.css", 200, "text/css; charset=utf-8", "prefers-color-scheme: dark"},
 		{"GET", "/dashboard/favicon.svg", 200, "image/svg+xml", "<svg"},

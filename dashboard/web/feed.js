@@ -1,7 +1,14 @@
-// The WebSocket connection to tickerfan: connect, watch, reconnect with a
-// capped, jittered exponential backoff, and pace what the page sends so it
-// stays well inside the server's per-connection rate limit
-// (messages_per_second 20, message_burst 100 by default).
+// The connection to tickerfan: connect, watch, reconnect with a capped,
+// jittered exponential backoff, and pace what the page sends so it stays well
+// inside the server's per-connection rate limit (messages_per_second 20,
+// message_burst 100 by default). It runs in the dashboard's worker.
+//
+// Feed knows nothing of the socket beyond a transport: a function that makes
+// one connection attempt, open(handlers) -> {send(text), close()}, and calls
+// handlers.open() once connected, handlers.message(text) for each message and
+// handlers.close(code, reason) once when the connection ends (not after its
+// own close()). webSocket is today's transport; another (an EventSource
+// fallback) plugs in the same way.
 
 // Connection states, as the page shows them.
 export const CONNECTING = "connecting"; // the first attempt
@@ -17,22 +24,44 @@ const defaults = {
   sendBurst: 16,
 };
 
-// Feed owns one WebSocket at a time. prepare runs before each attempt (the
-// page loads /products there; a failure counts as a failed attempt); onOpen
-// runs when a socket opens, onMessage for each text frame, onState when the
-// state changes.
+// webSocket is the transport of a WebSocket at url.
+export function webSocket(url) {
+  return (handlers) => {
+    const ws = new WebSocket(url);
+    ws.onopen = () => handlers.open();
+    ws.onmessage = (e) => {
+      if (typeof e.data === "string") handlers.message(e.data);
+    };
+    ws.onclose = (e) => handlers.close(e.code, e.reason);
+    return {
+      send: (text) => ws.send(text),
+      close() {
+        ws.onopen = ws.onmessage = ws.onclose = null;
+        if (ws.readyState <= WebSocket.OPEN) ws.close();
+      },
+    };
+  };
+}
+
+// Feed owns one connection at a time, made by transport. prepare runs before
+// each attempt (the dashboard loads /products there; a failure counts as a
+// failed attempt); onOpen runs when a connection opens, onMessage for each
+// message, onState when the state changes. The state's unreachable is true
+// while the last attempt failed without ever connecting: the server (or the
+// network) is down, not merely restarting.
 export class Feed {
-  constructor({ url, prepare, onOpen, onMessage, onState, ...options }) {
-    this.url = url;
+  constructor({ transport, prepare, onOpen, onMessage, onState, ...options }) {
+    this.transport = transport;
     this.prepare = prepare || (async () => {});
     this.onOpen = onOpen || (() => {});
     this.onMessage = onMessage;
     this.onState = onState || (() => {});
     this.opt = { ...defaults, ...options };
-    this.ws = null;
+    this.conn = null; // the transport's connection, while open or opening
+    this.open = false;
     this.attempt = 0; // failed attempts since the connection was last stable
     this.connects = 0; // sockets opened, ever
-    this.state = { name: CONNECTING, attempt: 0, retryAt: 0, closeCode: 0, closeReason: "", detail: "" };
+    this.state = { name: CONNECTING, attempt: 0, retryAt: 0, closeCode: 0, closeReason: "", detail: "", unreachable: false };
     this.openedAt = 0;
     this.lastMessageAt = 0;
     this.retryTimer = 0;
@@ -63,7 +92,7 @@ export class Feed {
   // sent a burst already. Messages queued while disconnected are dropped: the
   // page subscribes afresh in onOpen.
   send(msg) {
-    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+    if (!this.conn || !this.open) return false;
     this.queue.push(JSON.stringify(msg));
     this.#flush();
     return true;
@@ -89,38 +118,38 @@ export class Feed {
       return;
     }
     if (gen !== this.generation) return;
-    let ws;
+    const current = () => gen === this.generation;
     try {
-      ws = new WebSocket(this.url);
+      this.conn = this.transport({
+        open: () => {
+          if (!current()) return;
+          this.open = true;
+          this.openedAt = this.lastMessageAt = performance.now();
+          this.connects++;
+          this.#setState(LIVE, { retryAt: 0, detail: "", closeCode: 0, closeReason: "", unreachable: false });
+          this.onOpen();
+        },
+        message: (text) => {
+          if (!current()) return;
+          this.lastMessageAt = performance.now();
+          this.onMessage(text);
+        },
+        close: (code, reason) => {
+          if (current()) this.#lost(code, reason, "");
+        },
+      });
     } catch (err) {
       this.#lost(0, "", err.message);
-      return;
     }
-    this.ws = ws;
-    ws.onopen = () => {
-      this.openedAt = this.lastMessageAt = performance.now();
-      this.connects++;
-      this.#setState(LIVE, { retryAt: 0, detail: "", closeCode: 0, closeReason: "" });
-      this.onOpen();
-    };
-    ws.onmessage = (e) => {
-      this.lastMessageAt = performance.now();
-      if (typeof e.data === "string") this.onMessage(e.data);
-    };
-    ws.onclose = (e) => {
-      if (ws === this.ws) this.#lost(e.code, e.reason, "");
-    };
   }
 
   // lost forgets the socket and schedules the next attempt.
   #lost(code, reason, detail) {
-    const ws = this.ws;
-    this.ws = null;
+    const conn = this.conn, wasOpen = this.open;
+    this.conn = null;
+    this.open = false;
     this.generation++;
-    if (ws) {
-      ws.onopen = ws.onmessage = ws.onclose = null;
-      if (ws.readyState <= WebSocket.OPEN) ws.close();
-    }
+    if (conn) conn.close();
     this.queue = [];
     const wasStable = this.openedAt && performance.now() - this.openedAt >= this.opt.stableAfter;
     this.openedAt = 0;
@@ -131,6 +160,7 @@ export class Feed {
       closeCode: code,
       closeReason: reason,
       detail: detail || closeText(code, reason),
+      unreachable: !wasOpen,
     });
     this.retryTimer = setTimeout(() => this.#connect(), delay);
   }
@@ -144,7 +174,7 @@ export class Feed {
   }
 
   #watch() {
-    if (this.ws && this.state.name === LIVE && performance.now() - this.lastMessageAt > this.opt.idleTimeout) {
+    if (this.conn && this.state.name === LIVE && performance.now() - this.lastMessageAt > this.opt.idleTimeout) {
       this.#lost(0, "", `no message for ${this.opt.idleTimeout / 1000} s`);
     }
   }
@@ -154,8 +184,8 @@ export class Feed {
     const now = performance.now();
     this.tokens = Math.min(this.opt.sendBurst, this.tokens + ((now - this.tokensAt) / 1000) * this.opt.sendPerSecond);
     this.tokensAt = now;
-    while (this.queue.length > 0 && this.tokens >= 1 && this.ws) {
-      this.ws.send(this.queue.shift());
+    while (this.queue.length > 0 && this.tokens >= 1 && this.conn && this.open) {
+      this.conn.send(this.queue.shift());
       this.tokens--;
     }
     if (this.queue.length > 0 && !this.flushTimer) {

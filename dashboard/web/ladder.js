@@ -7,7 +7,6 @@
 // server's strings padded to the product's increments. Rows without a level
 // are hidden.
 
-import { Sum, pad, sub, toNumber } from "./decimal.js";
 import { setText } from "./dom.js";
 
 export class Ladder {
@@ -40,46 +39,28 @@ export class Ladder {
     return rows;
   }
 
-  // render draws the top levels of book; priceDp and sizeDp are the decimal
-  // places of the product's quote and base increments.
-  render(book, priceDp, sizeDp) {
-    const top = book ? book.top(this.n) : { bids: [], asks: [] };
-    let maxSize = 0;
-    for (const l of top.bids) maxSize = Math.max(maxSize, toNumber(l.size));
-    for (const l of top.asks) maxSize = Math.max(maxSize, toNumber(l.size));
-    this.#side(this.asks, top.asks, maxSize, priceDp, sizeDp);
-    this.#side(this.bids, top.bids, maxSize, priceDp, sizeDp);
-    this.#spread(top, priceDp);
+  // render draws a book view (view.js): the top levels a side, formatted,
+  // with their totals and bar widths, and the spread.
+  render(book) {
+    this.#side(this.asks, book ? book.asks : []);
+    this.#side(this.bids, book ? book.bids : []);
+    setText(this.spread, book ? book.spread : "Spread —");
     this.table.classList.toggle("stale", !book || !book.ready);
   }
 
-  #side(rows, levels, maxSize, priceDp, sizeDp) {
-    const total = new Sum();
+  #side(rows, levels) {
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i];
       const level = levels[i];
       row.tr.hidden = !level;
       if (!level) continue;
-      setText(row.price, pad(level.price, priceDp));
-      setText(row.size, pad(level.size, sizeDp));
-      setText(row.total, pad(total.add(level.size), sizeDp));
-      const bar = maxSize > 0 ? Math.round((toNumber(level.size) / maxSize) * 1000) / 10 : 0;
-      if (bar !== row.bar) {
-        row.bar = bar;
-        row.tr.style.setProperty("--bar", `${bar}%`);
+      setText(row.price, level.price);
+      setText(row.size, level.size);
+      setText(row.total, level.total);
+      if (level.bar !== row.bar) {
+        row.bar = level.bar;
+        row.tr.style.setProperty("--bar", `${level.bar}%`);
       }
     }
-  }
-
-  #spread(top, priceDp) {
-    const bid = top.bids[0], ask = top.asks[0];
-    let text = "Spread —";
-    if (bid && ask) {
-      const spread = sub(ask.price, bid.price);
-      const mid = (toNumber(ask.price) + toNumber(bid.price)) / 2;
-      const bps = mid > 0 ? (toNumber(spread) / mid) * 1e4 : 0;
-      text = `Spread ${pad(spread, priceDp)} (${bps.toFixed(1)} bps)`;
-    }
-    setText(this.spread, text);
   }
 }

@@ -1,8 +1,7 @@
 // The product list: a listbox of every product with its live last price,
-// 24 h change and volume. Arrow keys, Home, End and a product's first letter
+// 24 h change and volume (rows of text the worker formatted, view.js). Arrow keys, Home, End and a product's first letter
 // move the selection (selection follows focus); a click selects too.
 
-import { cut, isDecimal, pad, sub, toNumber } from "./decimal.js";
 import { h, setText } from "./dom.js";
 
 export class ProductList {
@@ -62,23 +61,20 @@ export class ProductList {
     }
   }
 
-  // render updates the rows from the latest tickers and statuses.
-  render(products, tickers, statuses) {
-    for (const p of products) {
-      const row = this.rows.get(p.id);
+  // render updates the rows: views maps a product id to {offline, title}
+  // and, once it has a ticker, {last, change, dir, volume, volumeTitle}.
+  render(views) {
+    for (const [id, v] of Object.entries(views)) {
+      const row = this.rows.get(id);
       if (!row) continue;
-      const t = tickers.get(p.id);
-      const st = statuses.get(p.id) || { status: p.status, message: p.status_message };
-      const offline = st.status && st.status !== "online";
-      row.li.classList.toggle("offline", Boolean(offline));
-      row.li.title = offline ? `${p.id}: ${st.status}${st.message ? ` (${st.message})` : ""}` : "";
-      if (!t) continue;
-      setText(row.last, pad(t.price, p.priceDp));
-      const ch = change(t.price, t.open_24h, p.priceDp);
-      setText(row.change, ch.percent);
-      row.change.dataset.dir = ch.dir;
-      setText(row.volume, `${cut(t.volume_24h, 2)} ${p.base_currency || ""}`.trim());
-      row.volume.title = `24 h volume ${t.volume_24h} ${p.base_currency || ""}`;
+      row.li.classList.toggle("offline", v.offline);
+      if (row.li.title !== v.title) row.li.title = v.title;
+      if (v.last === undefined) continue;
+      setText(row.last, v.last);
+      setText(row.change, v.change);
+      row.change.dataset.dir = v.dir;
+      setText(row.volume, v.volume);
+      if (row.volume.title !== v.volumeTitle) row.volume.title = v.volumeTitle;
     }
   }
 
@@ -118,17 +114,4 @@ export class ProductList {
     }
     return -1;
   }
-}
-
-// change is the 24 h change of price against open: the exact difference,
-// padded to the price increment, and a percentage (a ratio, so a float is fine).
-export function change(price, open, priceDp) {
-  if (!isDecimal(price) || !isDecimal(open) || toNumber(open) === 0) {
-    return { diff: "", percent: "", dir: "flat" };
-  }
-  const diff = sub(price, open);
-  const pct = (toNumber(diff) / toNumber(open)) * 100;
-  const dir = pct > 0 ? "up" : pct < 0 ? "down" : "flat";
-  const sign = diff.startsWith("-") ? "" : "+";
-  return { diff: sign + pad(diff, priceDp), percent: `${pct > 0 ? "+" : ""}${pct.toFixed(2)}%`, dir };
 }

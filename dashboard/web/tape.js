@@ -4,7 +4,6 @@
 //
 // Test hooks: each row is data-testid="trade" with data-trade-id.
 
-import { pad } from "./decimal.js";
 import { h } from "./dom.js";
 
 const timeFormat = new Intl.DateTimeFormat(undefined, {
@@ -15,25 +14,24 @@ const timeFormat = new Intl.DateTimeFormat(undefined, {
 });
 
 export class Tape {
-  constructor(list, rows) {
+  constructor(list) {
     this.list = list;
-    this.n = rows;
     this.nodes = new Map(); // trade id -> li
     this.version = -1;
-    this.trades = null;
+    this.key = -1;
   }
 
-  // render draws trades (a Trades) when it changed since the last call.
-  render(trades, priceDp, sizeDp) {
-    if (trades === this.trades && trades.version === this.version) return;
-    if (trades !== this.trades) this.nodes.clear();
-    this.trades = trades;
-    this.version = trades.version;
-    const shown = trades.newest(this.n);
+  // render draws a tape view (view.js: the newest trades, formatted) when it
+  // changed since the last call; key names the list, version its state.
+  render(tape) {
+    if (tape.key === this.key && tape.version === this.version) return;
+    if (tape.key !== this.key) this.nodes.clear();
+    this.key = tape.key;
+    this.version = tape.version;
     const keep = new Map();
-    const items = shown.map((t) => {
+    const items = tape.rows.map((t) => {
       let li = this.nodes.get(t.id);
-      if (!li) li = this.#row(t, priceDp, sizeDp);
+      if (!li) li = this.#row(t);
       keep.set(t.id, li);
       return li;
     });
@@ -47,7 +45,7 @@ export class Tape {
     while (this.list.children.length > items.length) this.list.lastElementChild.remove();
   }
 
-  #row(t, priceDp, sizeDp) {
+  #row(t) {
     const li = h("li", `trade ${t.takerSide}${t.live ? " new" : ""}`);
     li.dataset.testid = "trade";
     li.dataset.tradeId = String(t.id);
@@ -57,9 +55,9 @@ export class Tape {
     const arrow = h("span", "", t.takerSide === "buy" ? "▲" : "▼");
     arrow.setAttribute("aria-hidden", "true");
     side.append(arrow, h("span", "sr-only", t.takerSide));
-    const price = h("span", "price num", pad(t.price, priceDp));
+    const price = h("span", "price num", t.price);
     price.dataset.testid = "trade-price";
-    li.append(time, side, price, h("span", "size num", pad(t.size, sizeDp)));
+    li.append(time, side, price, h("span", "size num", t.size));
     return li;
   }
 }

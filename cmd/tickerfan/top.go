@@ -63,7 +63,16 @@ func (p *topPrinter) line(id string) string {
 		return fmt.Sprintf("%-10s  last %-14s  one side of the book is empty", id, last)
 	}
 	return fmt.Sprintf("%-10s  bid %14s x %-14s  ask %14s x %-14s  spread %-10s  last %-14s  seq %d",
-		id, bid.PriceText(), bid.SizeText(), ask.PriceText(), ask.SizeText(), ask.Price.Sub(bid.Price), last, b.Sequence)
+		id, bid.PriceText(), bid.SizeText(), ask.PriceText(), ask.SizeText(), spread(bid, ask), last, b.Sequence)
+}
+
+// spread is ask - bid with the places the server writes prices with.
+func spread(bid, ask client.Level) string {
+	places := 0
+	if _, frac, ok := strings.Cut(bid.PriceText(), "."); ok {
+		places = len(frac)
+	}
+	return ask.Price.Sub(bid.Price).StringFixed(int32(places))
 }
 
 func (p *topPrinter) end() {}

@@ -20,6 +20,11 @@ var ErrTooBig = errors.New("bench: server message too big")
 // GET /products did not answer with one. Give products in the profile.
 var ErrNoProducts = errors.New("bench: no products to subscribe to")
 
+// ErrTargetUnreachable is returned when the target did not answer GET
+// /products (to learn its products) at all, e.g. the connection was
+// refused: start the server or correct -target.
+var ErrTargetUnreachable = errors.New("bench: cannot reach the target")
+
 // ErrServerStart is returned, wrapped with the cause, when the server given
 // with -start-server did not become healthy. Its stderr is shown before.
 var ErrServerStart = errors.New("bench: server did not start")

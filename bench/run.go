@@ -3,8 +3,10 @@ package bench
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -136,14 +138,14 @@ func (r *runner) products(ctx context.Context) ([]string, error) {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+u.Host+"/products", nil)
 	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%w: GET /products: %v; list them in the profile", ErrNoProducts, err)
+		return nil, fmt.Errorf("%w: GET %s: %v", ErrTargetUnreachable, req.URL, rootCause(err))
 	}
 	defer resp.Body.Close()
 	var list []struct {
 		ID string `json:"id"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil || len(list) == 0 {
-		return nil, fmt.Errorf("%w: GET /products gave none (%v); list them in the profile", ErrNoProducts, err)
+		return nil, fmt.Errorf("%w: GET %s gave none (%v); list them with -products or in the profile", ErrNoProducts, req.URL, err)
 	}
 	ids := make([]string, len(list))
 	for i, l := range list {
@@ -272,4 +274,19 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// rootCause strips the wrappers of a failed HTTP request down to what went
+// wrong ("connection refused", "i/o timeout"), which names the problem
+// better than the chain of operations.
+func rootCause(err error) error {
+	var se *os.SyscallError
+	if errors.As(err, &se) {
+		return se.Err
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return ne
+	}
+	return err
 }

@@ -28,6 +28,30 @@ func TestRateWindow(t *testing.T) {
 	}
 }
 
+// A window that started recently divides by the seconds it has covered.
+func TestRateWindowFromTheFirstSecond(t *testing.T) {
+	t0 := time.Unix(1_700_000_000, 0)
+	cases := []struct {
+		at   time.Duration // when the rate is read, after start
+		want float64
+	}{
+		{500 * time.Millisecond, 0}, // no whole second yet: nothing counted
+		{1 * time.Second, 20},
+		{2*time.Second + 300*time.Millisecond, 20},
+		{3 * time.Second, 20},
+		{15 * time.Second, 20},
+	}
+	for _, tc := range cases {
+		w := rateWindow{start: t0.Unix()}
+		for ms := time.Duration(0); ms < tc.at; ms += 50 * time.Millisecond {
+			w.add(t0.Add(ms)) // 20 a second
+		}
+		if got := w.rate(t0.Add(tc.at)); got != tc.want {
+			t.Errorf("after %s: rate %v, want %v", tc.at, got, tc.want)
+		}
+	}
+}
+
 // trackedSource is a Source that only reports its Tracker's status.
 type trackedSource struct{ tr *Tracker }
 

@@ -16,10 +16,11 @@ type Tracker struct {
 
 // NewTracker returns a Tracker in StateConnecting.
 func NewTracker(name, kind, source string, products []string) *Tracker {
+	now := time.Now()
 	return &Tracker{st: Status{
 		Name: name, Kind: kind, Source: source, Products: products,
-		State: StateConnecting, Since: time.Now(), Malformed: map[string]uint64{},
-	}}
+		State: StateConnecting, Since: now, Malformed: map[string]uint64{},
+	}, rate: rateWindow{start: now.Unix()}}
 }
 
 // Status returns a copy the caller owns.
@@ -92,8 +93,9 @@ func (t *Tracker) Reconnect(err error) {
 
 // rateWindow counts events in one-second buckets over the last ten seconds.
 type rateWindow struct {
-	sec [10]int64
-	n   [10]uint64
+	sec   [10]int64
+	n     [10]uint64
+	start int64 // the second counting started (Unix); 0: long ago
 }
 
 func (w *rateWindow) add(now time.Time) {
@@ -105,7 +107,9 @@ func (w *rateWindow) add(now time.Time) {
 	w.n[i]++
 }
 
-// rate is the mean events per second over the ten whole seconds before now.
+// rate is the mean events per second over the ten whole seconds before now,
+// or over the whole seconds since start when fewer (at least one), so a feed
+// that started 2 s ago is not reported at a fifth of its rate.
 func (w *rateWindow) rate(now time.Time) float64 {
 	s := now.Unix()
 	var sum uint64
@@ -114,5 +118,6 @@ func (w *rateWindow) rate(now time.Time) float64 {
 			sum += w.n[i]
 		}
 	}
-	return float64(sum) / float64(len(w.sec))
+	covered := min(max(s-w.start, 1), int64(len(w.sec)))
+	return float64(sum) / float64(covered)
 }

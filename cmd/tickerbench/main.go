@@ -5,6 +5,7 @@
 //	tickerbench -profile configs/bench-throughput.yaml -connections 2000 -json out.json
 //	tickerbench -upstream -start-server /tmp/tickerfan -duration 10s
 //	tickerbench -check -profile configs/bench-ramp.yaml
+//	tickerbench -version
 package main
 
 import (
@@ -18,6 +19,7 @@ import (
 	"syscall"
 
 	"github.com/tickerfan/tickerfan/bench"
+	"github.com/tickerfan/tickerfan/internal/buildinfo"
 )
 
 func main() {
@@ -32,6 +34,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	profile := fs.String("profile", "", "YAML profile `file` (e.g. configs/bench-throughput.yaml); flags given override its values")
 	check := fs.Bool("check", false, "validate the profile and flags, print the problems, and exit (0 valid, 1 invalid)")
+	version := fs.Bool("version", false, "print the version and VCS revision of this build, and exit")
+	maxFailed := fs.Float64("max-failed", 0.01, "exit 1 when more than this fraction of the attempted connections failed (0.01 = 1%)")
 	bindFlags(fs, &shown)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: tickerbench [flags]\n\n"+
@@ -48,7 +52,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "tickerbench: unexpected arguments %q\n", fs.Args())
+		fmt.Fprintf(stderr, "tickerbench: unexpected argument %q: tickerbench takes flags only\n\n", fs.Arg(0))
+		fs.Usage()
+		return 2
+	}
+	if *version {
+		fmt.Fprintln(stdout, buildinfo.String("tickerbench"))
+		return 0
+	}
+	if *maxFailed < 0 || *maxFailed > 1 {
+		fmt.Fprintf(stderr, "tickerbench: -max-failed: must be between 0 and 1 (got %g)\n", *maxFailed)
 		return 2
 	}
 	p, err := buildProfile(fs, *profile)
@@ -74,7 +87,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	code := writeResults(res, p, stdout, stderr)
 	if code == 0 && res.StoppedEarly {
-		code = 130 // interrupted, as shells report SIGINT; the results are written
+		return 130 // interrupted, as shells report SIGINT; the results are written
+	}
+	if err := verdict(res, *maxFailed); err != nil && code == 0 {
+		fmt.Fprintln(stderr, "tickerbench: FAILED:", err)
+		code = 1
 	}
 	return code
 }

@@ -17,6 +17,7 @@ type config struct {
 	Book     book.Config     `yaml:"book"`
 	Products []model.Product `yaml:"products"`
 	Feeds    []feedConfig    `yaml:"feeds"`
+	Debug    debugConfig     `yaml:"debug"`
 }
 
 // logConfig chooses the log level and format.
@@ -51,6 +52,12 @@ func (c config) Validate() error {
 		yamlconf.Prefix("server", c.Server.Validate()),
 		yamlconf.Prefix("log", c.Log.Validate()),
 		yamlconf.Prefix("book", c.Book.Validate()),
+		yamlconf.Prefix("debug", c.Debug.Validate()),
+	}
+	if c.Server.Listen != "" {
+		if err := validateListen(c.Server.Listen); err != nil {
+			errs = append(errs, yamlconf.Errorf("server.listen", "%v", err))
+		}
 	}
 	known := map[string]bool{}
 	for i, p := range c.Products {

@@ -5,6 +5,8 @@
 //	tickerfan -config my.yaml -listen :9000
 //	tickerfan -check -config my.yaml   # validate and exit
 //	tickerfan record -url wss://... -products BTC-USD -out day.jsonl.gz
+//	tickerfan sub -url ws://127.0.0.1:8080/ -products BTC-USD -channels ticker
+//	tickerfan -version
 package main
 
 import (
@@ -12,6 +14,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -19,6 +22,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tickerfan/tickerfan/configs"
+	"github.com/tickerfan/tickerfan/internal/buildinfo"
 	"github.com/tickerfan/tickerfan/internal/yamlconf"
 )
 
@@ -30,23 +34,39 @@ func main() {
 
 // run is main with an exit code, so deferred cleanups run.
 func run(args []string) int {
-	if len(args) > 0 && args[0] == "record" {
-		return runRecord(args[1:], os.Stderr)
-	}
+	stdout, stderr := io.Writer(os.Stdout), io.Writer(os.Stderr)
 	fs := flag.NewFlagSet("tickerfan", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	path := fs.String("config", defaultConfigPath, "YAML config file; when the default path does not exist the embedded default is used")
-	listen := fs.String("listen", "", "listen address, overriding server.listen (e.g. 127.0.0.1:8080)")
-	check := fs.Bool("check", false, "validate the config, print the problems, and exit (0 valid, 1 invalid)")
-	logFormat := fs.String("log-format", "", "console or json, overriding log.format")
-	logLevel := fs.String("log-level", "", "debug, info, warn or error, overriding log.level")
+	var o overrides
+	fs.StringVar(&o.listen, "listen", "", "listen address, overriding server.listen (e.g. 127.0.0.1:8080)")
+	check := fs.Bool("check", false, "check the config as startup would (files, addresses, feeds), print the problems, and exit (0 ok, 1 not)")
+	fs.StringVar(&o.logFormat, "log-format", "", "console or json, overriding log.format")
+	fs.StringVar(&o.logLevel, "log-level", "", "debug, info, warn or error, overriding log.level")
+	version := fs.Bool("version", false, "print the version and VCS revision of this build, and exit")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: tickerfan [flags]\n       tickerfan record [flags]   (tickerfan record -h)\n\n"+
-			"Serves a Coinbase-protocol market-data WebSocket feed.\n\nFlags:\n")
+		fmt.Fprint(fs.Output(), usageText)
 		fs.PrintDefaults()
+	}
+	if code, ok := runCommand(args, fs, stdout, stderr); ok {
+		return code
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		return usageError(stderr, fs, "unexpected argument %q: the server takes flags only; a subcommand (record, sub, help, version) comes first", fs.Arg(0))
+	}
+	if *version {
+		fmt.Fprintln(stdout, buildinfo.String("tickerfan"))
+		return 0
+	}
+	if err := o.Validate(); err != nil {
+		for _, e := range yamlconf.Flatten(err) {
+			fmt.Fprintln(stderr, "tickerfan:", e)
 		}
 		return 2
 	}
@@ -55,25 +75,16 @@ func run(args []string) int {
 
 	cfg, source, err := loadConfig(*path, explicit)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		fmt.Fprintln(stderr, err)
 		return 1
 	}
+	o.apply(&cfg)
 	if *check {
-		fmt.Printf("%s: ok (%d products, %d feeds)\n", source, len(cfg.Products), len(cfg.Feeds))
-		return 0
+		return checkConfig(cfg, source, stdout, stderr)
 	}
-	if *listen != "" {
-		cfg.Server.Listen = *listen
-	}
-	if *logFormat != "" {
-		cfg.Log.Format = *logFormat
-	}
-	if *logLevel != "" {
-		cfg.Log.Level = *logLevel
-	}
-	log, err := newLogger(cfg.Log)
+	log, err := newLogger(cfg.Log, os.Stderr)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		fmt.Fprintln(stderr, err)
 		return 2
 	}
 	defer log.Sync()

@@ -71,7 +71,7 @@ func runRecord(args []string, stderr io.Writer) int {
 	for _, id := range splitList(*products) {
 		catalog = append(catalog, model.Product{ID: id}.WithDefaults())
 	}
-	log, err := newLogger(logConfig{Level: *logLevel})
+	log, err := newLogger(logConfig{Level: *logLevel}, os.Stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "tickerfan record:", err)
 		return 2
@@ -128,6 +128,10 @@ func record(src *coinbase.Feed, d, interval time.Duration, stderr io.Writer, log
 				log.Error("recording failed", zap.Error(err))
 				return 1
 			}
+			if st.Messages == 0 {
+				fmt.Fprintf(stderr, "tickerfan record: recorded nothing from %s%s\n", st.Source, lastError(st))
+				return 1
+			}
 			return 0
 		}
 	}
@@ -160,12 +164,10 @@ func (p progressLine) end(st feed.Status, took time.Duration) {
 	fmt.Fprintln(p.w, p.format(st, took))
 }
 
-// isTerminal reports whether w is a character device (a terminal).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
+// lastError is ": last error: ..." when the feed saw one, else "".
+func lastError(st feed.Status) string {
+	if st.LastError == "" {
+		return ""
 	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return "; last error: " + st.LastError
 }

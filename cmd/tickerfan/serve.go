@@ -6,7 +6,6 @@ import (
 	"sync"
 
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 
 	"github.com/tickerfan/tickerfan/book"
 	"github.com/tickerfan/tickerfan/dashboard"
@@ -40,6 +39,14 @@ func serve(ctx context.Context, cfg config, log *zap.Logger) error {
 	}
 	srv.Registry().MustRegister(newFeedCollector(sources))
 	srv.Handle("GET /feeds", feed.Handler(sources))
+
+	if cfg.Debug.PprofListen != "" {
+		stopPprof, err := startPprof(cfg.Debug.PprofListen, log)
+		if err != nil {
+			return err
+		}
+		defer stopPprof()
+	}
 
 	feedCtx, stopFeeds := context.WithCancel(ctx)
 	var feeds sync.WaitGroup
@@ -87,23 +94,4 @@ func runFeed(ctx context.Context, src feed.Source, market *book.Market, in count
 		return
 	}
 	log.Info("feed stopped")
-}
-
-// newLogger builds a zap logger: console (human-readable) or JSON.
-func newLogger(c logConfig) (*zap.Logger, error) {
-	level := zapcore.InfoLevel
-	if c.Level != "" {
-		if err := level.UnmarshalText([]byte(c.Level)); err != nil {
-			return nil, err
-		}
-	}
-	zc := zap.NewProductionConfig()
-	if c.Format != "json" {
-		zc = zap.NewDevelopmentConfig()
-		zc.Development = false
-		zc.EncoderConfig.EncodeLevel = zapcore.CapitalColorLevelEncoder
-	}
-	zc.Level = zap.NewAtomicLevelAt(level)
-	zc.DisableStacktrace = true
-	return zc.Build()
 }

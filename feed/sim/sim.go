@@ -35,6 +35,7 @@ type Feed struct {
 	ids     []string
 	tick    time.Duration
 	markets []*simMarket
+	tr      *feed.Tracker // counts each update Run emits as a message
 }
 
 var _ feed.Source = (*Feed)(nil)
@@ -73,6 +74,8 @@ func New(name string, cfg Config, products []model.Product) (*Feed, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	s.tr = feed.NewTracker(name, Kind, "", s.Products())
+	s.tr.SetState(feed.StateLive)
 	return s, nil
 }
 
@@ -134,11 +137,21 @@ func (s *Feed) Step(now time.Time, emit func(model.Update)) {
 // the UTC wall time until ctx is done, and returns nil. When emit is slow,
 // ticks are dropped (time.Ticker) and the simulation slows down instead of
 // bursting; the stream itself does not depend on the timing.
+//
+// Each update emitted counts as one message of the feed's Status (no bytes:
+// nothing is read from a network).
 func (s *Feed) Run(ctx context.Context, emit func(model.Update)) error {
 	if ctx.Err() != nil {
 		return nil
 	}
-	s.Announce(time.Now().UTC(), emit)
+	defer s.tr.SetState(feed.StateStopped)
+	var now time.Time
+	counted := func(u model.Update) {
+		s.tr.Message(0, now)
+		emit(u)
+	}
+	now = time.Now().UTC()
+	s.Announce(now, counted)
 	t := time.NewTicker(s.tick)
 	defer t.Stop()
 	for {
@@ -146,14 +159,14 @@ func (s *Feed) Run(ctx context.Context, emit func(model.Update)) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			s.Step(time.Now().UTC(), emit)
+			now = time.Now().UTC()
+			s.Step(now, counted)
 		}
 	}
 }
 
 var _ feed.StatusReporter = (*Feed)(nil)
 
-// Status reports the simulator: it is always live.
-func (s *Feed) Status() feed.Status {
-	return feed.Status{Name: s.name, Kind: Kind, Products: s.Products(), State: feed.StateLive}
-}
+// Status reports the simulator: live from New until Run returns, with the
+// updates Run emitted as its messages. Safe to call while Run runs.
+func (s *Feed) Status() feed.Status { return s.tr.Status() }

@@ -356,3 +356,31 @@ func BenchmarkSimStep(b *testing.B) {
 		})
 	}
 }
+
+// Run counts every update it emits as a message of the feed's Status, for
+// /feeds and the feed metrics.
+func TestRunCountsMessages(t *testing.T) {
+	s, err := New("sim", Config{Tick: time.Millisecond}, model.DefaultProducts()[:2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Status(); st.State != feed.StateLive || st.Messages != 0 {
+		t.Fatalf("before Run: %+v", st)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var emitted uint64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.Run(ctx, func(model.Update) {
+			if emitted++; emitted == 200 {
+				cancel()
+			}
+		})
+	}()
+	<-done
+	st := s.Status()
+	if st.Messages != emitted || st.LastMessage.IsZero() || st.State != feed.StateStopped {
+		t.Errorf("after Run emitted %d: messages %d, last %v, state %s", emitted, st.Messages, st.LastMessage, st.State)
+	}
+}

@@ -17,6 +17,7 @@ import (
 const usageText = `Usage: tickerfan [flags]                serve (default: simulated market on 127.0.0.1:8080)
        tickerfan record [flags]         record an upstream feed to a file (tickerfan record -h)
        tickerfan sub [flags]            subscribe and print messages, one JSON per line (tickerfan sub -h)
+       tickerfan healthcheck [flags]    exit 0 when a tickerfan's /healthz answers 200 (for containers)
        tickerfan help                   this text
        tickerfan version                the build (as -version)
 
@@ -27,8 +28,9 @@ Flags:
 
 // commands are the subcommands; each returns its exit code.
 var commands = map[string]func(args []string, stdout, stderr io.Writer) int{
-	"record": func(args []string, _, stderr io.Writer) int { return runRecord(args, stderr) },
-	"sub":    runSub,
+	"record":      func(args []string, _, stderr io.Writer) int { return runRecord(args, stderr) },
+	"sub":         runSub,
+	"healthcheck": runHealthcheck,
 	"version": func(args []string, stdout, stderr io.Writer) int {
 		if len(args) > 0 {
 			return usageError(stderr, nil, "version takes no arguments (got %q)", args)

@@ -58,7 +58,7 @@ func run(args []string) int {
 		return 2
 	}
 	if fs.NArg() > 0 {
-		return usageError(stderr, fs, "unexpected argument %q: the server takes flags only; a subcommand (record, sub, help, version) comes first", fs.Arg(0))
+		return usageError(stderr, fs, "unexpected argument %q: the server takes flags only; a subcommand (record, sub, healthcheck, help, version) comes first", fs.Arg(0))
 	}
 	if *version {
 		fmt.Fprintln(stdout, buildinfo.String("tickerfan"))

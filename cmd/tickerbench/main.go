@@ -5,6 +5,7 @@
 //	tickerbench -profile configs/bench-throughput.yaml -connections 2000 -json out.json
 //	tickerbench -upstream -start-server /tmp/tickerfan -duration 10s
 //	tickerbench -check -profile configs/bench-ramp.yaml
+//	tickerbench attack -target ws://127.0.0.1:9100/ -server-pid 1234
 package main
 
 import (
@@ -26,6 +27,9 @@ func main() {
 
 // run is main with an exit code and its outputs, so tests can call it.
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "attack" {
+		return runAttack(args[1:], stdout, stderr)
+	}
 	shown := bench.Profile{}.WithDefaults()
 	shown.Ramp.Max = 0 // derived from -connections unless set
 	fs := flag.NewFlagSet("tickerbench", flag.ContinueOnError)

@@ -14,8 +14,6 @@ import (
 	"net/url"
 	"slices"
 	"time"
-
-	"github.com/tickerfan/tickerfan/bench"
 )
 
 // Config sets the target and the scale. Its zero value, with Target set,
@@ -37,8 +35,9 @@ type Config struct {
 	// MaxConnections is the server's max_connections, for the connect flood
 	// to check against. Default 0: the flood only counts.
 	MaxConnections int
-	// RSSSlack is how much the RSS may stay above its level before an attack,
-	// once the attack is over, before the attack counts as degraded. Default 64 MiB.
+	// RSSSlack is how much the RSS or the heap may stay above its level
+	// before an attack, once the attack is over, before the attack counts as
+	// degraded. Default 64 MiB.
 	RSSSlack int64
 	// Only names the attacks to run. Default: all, in the order of Names.
 	Only []string
@@ -111,11 +110,11 @@ type Verdict string
 // The verdicts, from best to worst.
 const (
 	// Held: the canary stayed exact, every probe answered within a second,
-	// the attack's own checks passed and the RSS came back.
+	// the attack's own checks passed and RSS and heap came back.
 	Held Verdict = "held"
 	// Degraded: the canary stayed exact, but a probe failed or was slow, an
-	// attack check failed (a wrong close code, too many connections) or the
-	// RSS stayed up.
+	// attack check failed (a wrong close code, too many connections) or RSS
+	// or heap stayed up.
 	Degraded Verdict = "degraded"
 	// Failed: the canary's book went wrong or its connection was lost, or
 	// the server did not answer a probe once the attack was over.
@@ -124,15 +123,15 @@ const (
 
 // Outcome is the result of one attack.
 type Outcome struct {
-	Attack     string
-	Verdict    Verdict
-	Probes     ProbeStats
-	Canary     string // "exact (N checks)" or what went wrong
-	RSSBefore  int64  // bytes; 0 when not read
-	RSSPeak    int64
-	RSSAfter   int64
-	Notes      []string // what the attack itself saw
-	AttackFail bool     // an attack check failed
+	Attack  string
+	Verdict Verdict
+	Probes  ProbeStats
+	Canary  string // "exact (N checks)" or what went wrong
+	// Before, Peak and After sample the server before the attack, at its
+	// worst during it (once a second) and once it is over (settleMemory).
+	Before, Peak, After Sample
+	Notes               []string // what the attack itself saw
+	AttackFail          bool     // an attack check failed
 }
 
 // Run runs the configured attacks one after the other, writing progress to
@@ -168,7 +167,7 @@ type env struct {
 
 // run runs one attack beside a canary and a probe, then judges it.
 func (e *env) run(ctx context.Context, a attack) (Outcome, error) {
-	o := Outcome{Attack: a.name, RSSBefore: e.rss()}
+	o := Outcome{Attack: a.name, Before: readSample(e.host, e.cfg.ServerPID)}
 	can, err := startCanary(ctx, e.host, e.cfg.Product)
 	if err != nil {
 		return o, fmt.Errorf("canary: %w", err)
@@ -178,25 +177,28 @@ func (e *env) run(ctx context.Context, a attack) (Outcome, error) {
 	pr := startProbe(actx, e.host, e.cfg.Product, e.cfg.ServerPID)
 	res := a.run(actx, e)
 	cancel()
-	o.Probes, o.RSSPeak = pr.wait()
+	o.Probes, o.Peak = pr.wait()
+	o.Peak = o.Peak.peak(o.Before)
 	o.Notes, o.AttackFail = res.notes, res.bad
 	up := settle(ctx, e.host, e.cfg.Product, 10*time.Second)
-	o.RSSAfter = e.rss()
+	o.After = e.settleMemory(ctx, o.Before)
 	o.Canary = can.verify(ctx, e.host)
 	o.Verdict = judge(o, up, can.ok(), e.cfg.RSSSlack)
 	return o, nil
 }
 
-// rss reads the server's resident memory, 0 when no pid is given.
-func (e *env) rss() int64 {
-	if e.cfg.ServerPID == 0 {
-		return 0
+// settleMemory samples the server once a second for up to 10s after an
+// attack and returns the first sample back within RSSSlack of before, or the
+// smallest seen: the garbage of closed connections goes only at the next
+// collection, and the RSS back to the OS later still.
+func (e *env) settleMemory(ctx context.Context, before Sample) Sample {
+	low := readSample(e.host, e.cfg.ServerPID)
+	for i := 0; i < 10 && low.grewBy(before, e.cfg.RSSSlack) && ctx.Err() == nil; i++ {
+		time.Sleep(time.Second)
+		s := readSample(e.host, e.cfg.ServerPID)
+		low = Sample{RSS: min(low.RSS, s.RSS), Heap: min(low.Heap, s.Heap), Goroutines: min(low.Goroutines, s.Goroutines)}
 	}
-	ps, err := bench.ReadProc(e.cfg.ServerPID)
-	if err != nil {
-		return 0
-	}
-	return ps.RSSBytes
+	return low
 }
 
 // judge turns what was seen into a verdict.
@@ -206,7 +208,7 @@ func judge(o Outcome, upAfter, canaryOK bool, slack int64) Verdict {
 		return Failed
 	case o.Probes.Failed > 0 || o.Probes.Slow > 0 || o.AttackFail:
 		return Degraded
-	case o.RSSBefore > 0 && o.RSSAfter > o.RSSBefore+slack:
+	case o.After.grewBy(o.Before, slack):
 		return Degraded
 	}
 	return Held

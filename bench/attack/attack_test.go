@@ -26,11 +26,12 @@ func TestJudge(t *testing.T) {
 		up, exact bool
 		want      Verdict
 	}{
-		{"all good", Outcome{Probes: ProbeStats{Total: 10}, RSSBefore: 20 << 20, RSSAfter: 30 << 20}, true, true, Held},
+		{"all good", Outcome{Probes: ProbeStats{Total: 10}, Before: Sample{RSS: 20 << 20}, After: Sample{RSS: 30 << 20}}, true, true, Held},
 		{"probe failed", Outcome{Probes: ProbeStats{Total: 10, Failed: 1}}, true, true, Degraded},
 		{"probe slow", Outcome{Probes: ProbeStats{Total: 10, Slow: 1}}, true, true, Degraded},
 		{"attack check", Outcome{AttackFail: true}, true, true, Degraded},
-		{"memory kept", Outcome{RSSBefore: 20 << 20, RSSAfter: 200 << 20}, true, true, Degraded},
+		{"memory kept", Outcome{Before: Sample{RSS: 20 << 20}, After: Sample{RSS: 200 << 20}}, true, true, Degraded},
+		{"heap kept", Outcome{Before: Sample{Heap: 20 << 20}, After: Sample{Heap: 200 << 20}}, true, true, Degraded},
 		{"canary broken", Outcome{}, true, false, Failed},
 		{"down after", Outcome{}, false, true, Failed},
 	} {

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/gobwas/ws/wsutil"
-
-	"github.com/tickerfan/tickerfan/bench"
 )
 
 // slowProbe is the latency past which a probe counts as slow.
@@ -31,7 +29,7 @@ type probe struct {
 	done          chan struct{}
 	mu            sync.Mutex
 	st            ProbeStats
-	rssPeak       int64
+	peak          Sample
 }
 
 func startProbe(ctx context.Context, host, product string, pid int) *probe {
@@ -53,7 +51,16 @@ func (p *probe) loop(ctx context.Context) {
 		start := time.Now()
 		err := probeOnce(context.Background(), p.host, p.product)
 		p.record(time.Since(start), err)
+		p.sample()
 	}
+}
+
+// sample reads the server's memory outside the probe's timing.
+func (p *probe) sample() {
+	s := readSample(p.host, p.pid)
+	p.mu.Lock()
+	p.peak = p.peak.peak(s)
+	p.mu.Unlock()
 }
 
 func (p *probe) record(d time.Duration, err error) {
@@ -68,19 +75,14 @@ func (p *probe) record(d time.Duration, err error) {
 	case d > slowProbe:
 		p.st.Slow++
 	}
-	if p.pid != 0 {
-		if ps, err := bench.ReadProc(p.pid); err == nil {
-			p.rssPeak = max(p.rssPeak, ps.RSSBytes)
-		}
-	}
 }
 
 // wait waits for the loop to end and returns what it saw.
-func (p *probe) wait() (ProbeStats, int64) {
+func (p *probe) wait() (ProbeStats, Sample) {
 	<-p.done
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.st, p.rssPeak
+	return p.st, p.peak
 }
 
 // probeOnce is one probe: GET /healthz on a new connection, then a new

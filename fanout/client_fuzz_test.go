@@ -27,7 +27,7 @@ import (
 // must be one a peer may send, and the server must end the connection once
 // the client stops writing.
 func FuzzClientBytes(f *testing.F) {
-	addr := startFuzzServer(f)
+	addr, _ := startBareServer(f)
 	mask := func(op ws.OpCode, fin bool, p string) []byte {
 		b, err := ws.CompileFrame(ws.MaskFrame(ws.NewFrame(op, fin, []byte(p))))
 		if err != nil {
@@ -93,9 +93,10 @@ func isReset(err error) bool {
 	return errors.As(err, &op) && !op.Timeout()
 }
 
-// startFuzzServer runs one server for all of a fuzz target's inputs, its book
-// holding a BTC-USD snapshot so subscribes get one.
-func startFuzzServer(f *testing.F) string {
+// startBareServer runs a server without a feed, for a test to drive its
+// market; the BTC-USD book holds a snapshot so subscribes get one. A fuzz
+// target shares it among all its inputs.
+func startBareServer(f testing.TB) (string, *book.Market) {
 	f.Helper()
 	products := model.DefaultProducts()
 	srv, err := New(Config{MessagesPerSecond: 1000, MessageBurst: 1000}, products, zap.NewNop())
@@ -116,7 +117,7 @@ func startFuzzServer(f *testing.F) string {
 	}
 	go srv.Serve(ln)
 	f.Cleanup(func() { srv.Shutdown(context.Background()) })
-	return ln.Addr().String()
+	return ln.Addr().String(), market
 }
 
 // dialFuzz upgrades a connection and returns it with the reader that holds

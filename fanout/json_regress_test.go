@@ -5,6 +5,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/tickerfan/tickerfan/model"
 )
 
 // Issue 9, item 1: strings on the wire are JSON, not Go syntax, and error
@@ -36,5 +40,22 @@ func TestErrorReplyIsJSON(t *testing.T) {
 				t.Fatalf("got type %q reason %q, want error %q", m.Type, m.Reason, tc.reason)
 			}
 		})
+	}
+}
+
+// Issue 9, item 1: a match whose order ids hold a control character or
+// invalid UTF-8 from the upstream reaches matches subscribers as JSON.
+func TestMatchWithControlCharacterIsJSON(t *testing.T) {
+	addr, market := startBareServer(t)
+	c := dial(t, addr)
+	c.send(`{"type":"subscribe","product_ids":["BTC-USD"],"channels":["matches"]}`)
+	c.until("subscriptions", 5*time.Second)
+	market.Apply(model.Update{Kind: model.KindTrade, Product: "BTC-USD", Time: time.Now(), Trade: model.Trade{
+		TradeID: 1, MakerOrderID: "A\u0007B", TakerOrderID: "t-\xff", Side: model.Sell,
+		Price: decimal.RequireFromString("101"), Size: decimal.New(1, 0),
+	}})
+	m := c.until("match", 5*time.Second) // fails on a message that is not JSON
+	if m["maker_order_id"] != "A\u0007B" || m["taker_order_id"] != "t-\ufffd" {
+		t.Fatalf("got %v, want order ids A\\aB and t-\\ufffd", m)
 	}
 }

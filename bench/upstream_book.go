@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/gobwas/ws"
+
+	"github.com/tickerfan/tickerfan/internal/jsonw"
 )
 
 // appendFrame appends an unmasked, final server frame (RFC 6455 5.2).
@@ -31,6 +33,7 @@ func appendFrame(dst []byte, op ws.OpCode, payload []byte) []byte {
 // correct consumer accepts every message.
 type upBook struct {
 	id            string
+	quotedID      []byte  // id as a JSON string, quotes included
 	seq, tradeID  int64   // seq: every message of the product, as Coinbase's full-channel sequence
 	l2seq         int64   // level2 only: +1 per update, as tickerfan's extension
 	mid           int64   // cents
@@ -44,7 +47,7 @@ type upBook struct {
 
 func newUpBook(id string, i, depth int) *upBook {
 	b := &upBook{
-		id: id, mid: int64(100+i) * 100, bids: make([]int64, depth), asks: make([]int64, depth),
+		id: id, quotedID: jsonw.AppendString(nil, id), mid: int64(100+i) * 100, bids: make([]int64, depth), asks: make([]int64, depth),
 		rng: rand.New(rand.NewPCG(uint64(i)+1, 0x71c)),
 	}
 	for k := range depth {
@@ -79,9 +82,9 @@ func appendTime(dst []byte, t time.Time) []byte {
 
 // snapshot encodes the whole book with the current sequence.
 func (b *upBook) snapshot() []byte {
-	out := append([]byte(nil), `{"type":"snapshot","product_id":"`...)
-	out = append(out, b.id...)
-	out = append(out, `","bids":[`...)
+	out := append([]byte(nil), `{"type":"snapshot","product_id":`...)
+	out = append(out, b.quotedID...)
+	out = append(out, `,"bids":[`...)
 	out = b.levels(out, b.bids, -1)
 	out = append(out, `],"asks":[`...)
 	out = b.levels(out, b.asks, 1)
@@ -115,9 +118,9 @@ func (b *upBook) update(now time.Time) []byte {
 	}
 	k := b.rng.IntN(len(sizes))
 	sizes[k] = b.size()
-	out := append(b.buf[:0], `{"type":"l2update","product_id":"`...)
-	out = append(out, b.id...)
-	out = append(out, `","changes":[["`...)
+	out := append(b.buf[:0], `{"type":"l2update","product_id":`...)
+	out = append(out, b.quotedID...)
+	out = append(out, `,"changes":[["`...)
 	out = append(out, side...)
 	out = append(out, `",`...)
 	out = appendPrice(out, b.mid+dir*int64(k+1))
@@ -145,10 +148,11 @@ func (b *upBook) trade(now time.Time) (match, ticker []byte) {
 	m = appendSize(m, size)
 	m = append(m, `,"price":`...)
 	m = appendPrice(m, price)
-	m = fmt.Appendf(m, `,"product_id":"%s","sequence":%d,"time":`, b.id, b.seq)
+	m = append(append(m, `,"product_id":`...), b.quotedID...)
+	m = fmt.Appendf(m, `,"sequence":%d,"time":`, b.seq)
 	m = append(appendTime(m, now), '}')
 
-	t := fmt.Appendf(nil, `{"type":"ticker","sequence":%d,"product_id":"%s","price":`, b.seq, b.id)
+	t := fmt.Appendf(nil, `{"type":"ticker","sequence":%d,"product_id":%s,"price":`, b.seq, b.quotedID)
 	t = appendPrice(t, price)
 	for _, k := range []string{"open_24h", "low_24h", "high_24h"} {
 		t = append(t, `,"`+k+`":`...)
@@ -171,6 +175,6 @@ func (b *upBook) trade(now time.Time) (match, ticker []byte) {
 
 // heartbeat encodes the product's heartbeat.
 func (b *upBook) heartbeat(now time.Time) []byte {
-	out := fmt.Appendf(nil, `{"type":"heartbeat","sequence":%d,"last_trade_id":%d,"product_id":"%s","time":`, b.seq, b.tradeID, b.id)
+	out := fmt.Appendf(nil, `{"type":"heartbeat","sequence":%d,"last_trade_id":%d,"product_id":%s,"time":`, b.seq, b.tradeID, b.quotedID)
 	return append(appendTime(out, now), '}')
 }

@@ -7,14 +7,22 @@ import (
 	"github.com/tickerfan/tickerfan/internal/yamlconf"
 )
 
-// defaultRejectLogInterval spaces the logs of rejected input per product.
-const defaultRejectLogInterval = time.Second
+// The defaults and limits of Config, documented on its fields.
+const (
+	defaultRejectLogInterval = time.Second
+	defaultMaxLevels         = 10_000
+	maxMaxLevels             = 1_000_000
+)
 
 // Config configures a Market. Its zero value is a working default.
 type Config struct {
 	// MaxLevels caps the levels kept per side of each book; the worst levels
 	// beyond it are dropped, and the drop is published as removals so that
-	// consumers stay exact. Default 0: keep every level the upstream sends.
+	// consumers stay exact (see depth.go). It bounds the memory and the work
+	// per update that an upstream can cause with a deep book: 100,000 far
+	// levels in one l2update cost one comparison each. Default 10,000 (the
+	// busiest Coinbase book holds a few thousand levels near the price that
+	// matter; 1,000,000 at most).
 	MaxLevels int `yaml:"max_levels"`
 	// RejectLogInterval is the least time between two log lines about
 	// rejected input (bad changes, snapshots, trades) of one product, and
@@ -26,8 +34,9 @@ type Config struct {
 // Validate reports every bad field at once, as yamlconf field errors.
 func (c Config) Validate() error {
 	var errs []error
-	if c.MaxLevels < 0 {
-		errs = append(errs, yamlconf.Errorf("max_levels", "must be 0 (unlimited) or more, got %d", c.MaxLevels))
+	if c.MaxLevels < 0 || c.MaxLevels > maxMaxLevels {
+		errs = append(errs, yamlconf.Errorf("max_levels", "must be between 1 and %d, got %d; 0 means the default %d",
+			maxMaxLevels, c.MaxLevels, defaultMaxLevels))
 	}
 	if c.RejectLogInterval < 0 {
 		errs = append(errs, yamlconf.Errorf("reject_log_interval", "must not be negative, got %s", c.RejectLogInterval))
@@ -39,6 +48,9 @@ func (c Config) Validate() error {
 func (c Config) withDefaults() Config {
 	if c.RejectLogInterval == 0 {
 		c.RejectLogInterval = defaultRejectLogInterval
+	}
+	if c.MaxLevels == 0 {
+		c.MaxLevels = defaultMaxLevels
 	}
 	return c
 }

@@ -194,7 +194,8 @@ func TestMarketTrades(t *testing.T) {
 
 // TestMarketEventsRebuildBook checks the Event contract: a consumer that
 // applies each EventUpdate to the previous EventSnapshot holds exactly the
-// Market's book, with and without MaxLevels. With MaxLevels it also checks
+// Market's book, with the default MaxLevels (deeper than the test's book) and
+// with small ones. With MaxLevels it also checks
 // that the capped book equals the full book above its horizon.
 func TestMarketEventsRebuildBook(t *testing.T) {
 	for _, maxLevels := range []int{0, 1, 5} {
@@ -385,7 +386,7 @@ func TestConfigValidate(t *testing.T) {
 		}
 		fields = append(fields, fe.Error())
 	}
-	want := "[max_levels: must be 0 (unlimited) or more, got -3 reject_log_interval: must not be negative, got -1s]"
+	want := "[max_levels: must be between 1 and 1000000, got -3; 0 means the default 10000 reject_log_interval: must not be negative, got -1s]"
 	if fmt.Sprint(fields) != want {
 		t.Errorf("Validate = %v, want %s", fields, want)
 	}

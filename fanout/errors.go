@@ -40,6 +40,8 @@ var (
 	// errProtocol: a frame that breaks RFC 6455 (unmasked, reserved bits, bad
 	// control frame, bad continuation) (1002).
 	errProtocol = &closeError{ws.StatusProtocolError, "websocket protocol error"}
+	// errInvalidUTF8: a text message or close reason that is not UTF-8 (1007).
+	errInvalidUTF8 = &closeError{ws.StatusInvalidFramePayloadData, "text is not valid UTF-8"}
 	// errRate: more messages than messages_per_second allows (1008).
 	errRate = &closeError{ws.StatusPolicyViolation, "rate limit exceeded"}
 	// errSlow: the client accepted nothing for write_timeout (1008).

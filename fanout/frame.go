@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/gobwas/ws"
+
+	"github.com/tickerfan/tickerfan/internal/jsonw"
 )
 
 // maxServerHeader is the largest unmasked frame header (RFC 6455, 5.2).
@@ -75,7 +77,7 @@ func (f *frameBuilder) raw(s string) *frameBuilder {
 // str appends a JSON string. Product ids, order ids and reasons are plain
 // ASCII in practice; anything that needs escaping is escaped.
 func (f *frameBuilder) str(s string) *frameBuilder {
-	f.b = strconv.AppendQuote(f.b, s)
+	f.b = jsonw.AppendString(f.b, s)
 	return f
 }
 

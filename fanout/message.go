@@ -5,7 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/tickerfan/tickerfan/internal/jsonw"
 )
+
+// maxEcho bounds the bytes of a client's id or name echoed in an error reason.
+const maxEcho = 64
 
 // request is a parsed client message, validated against the known products.
 type request struct {
@@ -81,7 +86,7 @@ func parseRequest(data []byte, products map[string]int) (*request, error) {
 	for id, seq := range w.Resume {
 		idx, ok := products[id]
 		if !ok {
-			return nil, &requestError{failed, id + " is not a valid product"}
+			return nil, &requestError{failed, jsonw.Clip(id, maxEcho) + " is not a valid product"}
 		}
 		if req.resume == nil {
 			req.resume = make(map[int]uint64, len(w.Resume))
@@ -128,11 +133,11 @@ func decodeChannel(raw json.RawMessage, rootIDs []string) (string, []string, err
 func (req *request) add(name string, ids []string, products map[string]int) error {
 	if unsupportedChannels[name] {
 		return fmt.Errorf("channel %s is not supported: tickerfan serves aggregated market data "+
-			"(level2, level2_batch, ticker, ticker_batch, matches, heartbeat, status)", name)
+			"(level2, level2_batch, ticker, ticker_batch, matches, heartbeat, status)", jsonw.Clip(name, maxEcho))
 	}
 	ch, ok := lookupChannel(name)
 	if !ok {
-		return fmt.Errorf("%s is not a valid channel", name)
+		return fmt.Errorf("%s is not a valid channel", jsonw.Clip(name, maxEcho))
 	}
 	if ch == chStatus {
 		req.status = true
@@ -140,7 +145,7 @@ func (req *request) add(name string, ids []string, products map[string]int) erro
 	}
 	if len(ids) == 0 {
 		if req.subscribe {
-			return fmt.Errorf("%s requires product_ids", name)
+			return fmt.Errorf("%s requires product_ids", jsonw.Clip(name, maxEcho))
 		}
 		req.dropAll |= maskOf(ch)
 		return nil
@@ -148,7 +153,7 @@ func (req *request) add(name string, ids []string, products map[string]int) erro
 	for _, id := range ids {
 		idx, ok := products[id]
 		if !ok {
-			return fmt.Errorf("%s is not a valid product", id)
+			return fmt.Errorf("%s is not a valid product", jsonw.Clip(id, maxEcho))
 		}
 		req.want[idx] |= maskOf(ch)
 	}

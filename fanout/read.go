@@ -82,6 +82,9 @@ func frameError(err error) *closeError {
 	if errors.Is(err, wsframe.ErrTooBig) {
 		return errTooBig
 	}
+	if errors.Is(err, wsframe.ErrInvalidUTF8) {
+		return errInvalidUTF8
+	}
 	return errProtocol
 }
 
@@ -95,8 +98,11 @@ func (c *Conn) handleFrame(f wsframe.Frame) *closeError {
 		c.send(outFrame{b: controlFrame(ws.OpPong, f.Payload), kind: kindControl})
 	case ws.OpPong:
 	case ws.OpClose:
-		code, _ := ws.ParseCloseFrameData(f.Payload)
-		if code.Empty() {
+		code, _, err := wsframe.CheckClose(f.Payload)
+		if err != nil {
+			return frameError(err)
+		}
+		if code == ws.StatusNoStatusRcvd {
 			code = ws.StatusNormalClosure
 		}
 		c.closeWith(&closeError{code: code, reason: ""})

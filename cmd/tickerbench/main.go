@@ -6,6 +6,7 @@
 //	tickerbench -upstream -start-server /tmp/tickerfan -duration 10s
 //	tickerbench -check -profile configs/bench-ramp.yaml
 //	tickerbench -version
+//	tickerbench attack -target ws://127.0.0.1:9100/ -server-pid 1234
 package main
 
 import (
@@ -28,6 +29,9 @@ func main() {
 
 // run is main with an exit code and its outputs, so tests can call it.
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "attack" {
+		return runAttack(args[1:], stdout, stderr)
+	}
 	shown := bench.Profile{}.WithDefaults()
 	shown.Ramp.Max = 0 // derived from -connections unless set
 	fs := flag.NewFlagSet("tickerbench", flag.ContinueOnError)
@@ -52,7 +56,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "tickerbench: unexpected argument %q: tickerbench takes flags only\n\n", fs.Arg(0))
+		fmt.Fprintf(stderr, "tickerbench: unexpected argument %q: tickerbench takes flags only (or the attack subcommand first)\n\n", fs.Arg(0))
 		fs.Usage()
 		return 2
 	}

@@ -22,12 +22,17 @@ var bookErrorsDesc = prometheus.NewDesc("tickerfan_book_errors_total",
 var bookChangesDesc = prometheus.NewDesc("tickerfan_book_changes_total",
 	"Level-2 changes applied to the books.", nil, nil)
 
+var bookDepthDesc = prometheus.NewDesc("tickerfan_book_depth_dropped_total",
+	"Upstream levels left out to keep book.max_levels per side: trimmed from the book, or beyond its kept depth.",
+	[]string{"reason"}, nil)
+
 // bookCollector reads the Market's counters at scrape time.
 type bookCollector struct{ market *book.Market }
 
 func (b *bookCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- bookErrorsDesc
 	ch <- bookChangesDesc
+	ch <- bookDepthDesc
 }
 
 func (b *bookCollector) Collect(ch chan<- prometheus.Metric) {
@@ -41,4 +46,6 @@ func (b *bookCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(bookErrorsDesc, prometheus.CounterValue, float64(v), reason)
 	}
 	ch <- prometheus.MustNewConstMetric(bookChangesDesc, prometheus.CounterValue, float64(c.ChangesApplied))
+	ch <- prometheus.MustNewConstMetric(bookDepthDesc, prometheus.CounterValue, float64(c.LevelsTrimmed), "trimmed")
+	ch <- prometheus.MustNewConstMetric(bookDepthDesc, prometheus.CounterValue, float64(c.BeyondDepth), "beyond_depth")
 }

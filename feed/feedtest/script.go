@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tickerfan/tickerfan/feed/coinbase"
+	"github.com/tickerfan/tickerfan/internal/jsonw"
 )
 
 // Script plays an Exchange to a Server's clients as a Coinbase-protocol
@@ -159,7 +160,8 @@ func (s *Script) request(c *Conn, ss subs, r Request) bool {
 	var fresh []Message
 	for _, id := range r.ProductIDs {
 		if !slices.Contains(s.Exchange.Products(), id) {
-			return s.send(c, []byte(`{"type":"error","message":"Failed to subscribe","reason":"`+id+` is not a valid product"}`)) == nil
+			msg := jsonw.AppendString([]byte(`{"type":"error","message":"Failed to subscribe","reason":`), id+" is not a valid product")
+			return s.send(c, append(msg, '}')) == nil
 		}
 		if ss[id] == nil {
 			ss[id] = map[string]bool{}

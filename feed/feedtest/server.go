@@ -225,6 +225,15 @@ func (c *Conn) SendFrame(op ws.OpCode, data []byte) error {
 	return wsutil.WriteServerMessage(c.nc, op, data)
 }
 
+// SendRaw writes bytes as they are: a frame header alone, half a frame.
+func (c *Conn) SendRaw(b []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	_, err := c.nc.Write(b)
+	return err
+}
+
 // Next returns the next request, waiting up to d.
 func (c *Conn) Next(d time.Duration) (Request, error) {
 	t := time.NewTimer(d)

@@ -7,19 +7,9 @@ package wsframe
 
 import (
 	"encoding/binary"
-	"errors"
 
 	"github.com/gobwas/ws"
 )
-
-// ErrTooBig is returned for a frame or message over the caller's limit; the
-// connection should be closed with 1009.
-var ErrTooBig = errors.New("wsframe: message too big")
-
-// ErrProtocol is returned for a frame that breaks RFC 6455 (wrong masking,
-// reserved bits or opcode, a fragmented or oversized control frame, a
-// continuation out of place); the connection should be closed with 1002.
-var ErrProtocol = errors.New("wsframe: websocket protocol error")
 
 // Frame is one parsed frame. Payload aliases the input and is unmasked.
 type Frame struct {
@@ -82,18 +72,29 @@ func Next(b []byte, maxLen int, masked bool) (f Frame, n, need int, err error) {
 	return f, total, total, nil
 }
 
-// Assembler joins the fragments of a data message (RFC 6455, 5.4).
+// Assembler joins the fragments of a data message (RFC 6455, 5.4) and checks
+// that a text message is UTF-8 as its fragments arrive (8.1).
 type Assembler struct {
 	frag     []byte
 	fragging bool
+	text     bool // the message being joined is text
+	utf8     UTF8
 }
 
 // Add takes one data frame (text, binary or continuation). It returns the
 // whole message once its last fragment is in; the message aliases the frame
-// payload when it came in one frame. maxLen bounds the joined message.
+// payload when it came in one frame. maxLen bounds the joined message. A text
+// message that is not UTF-8 returns ErrInvalidUTF8 at the first fragment that
+// shows it.
 func (a *Assembler) Add(f Frame, maxLen int) (msg []byte, done bool, err error) {
 	if (f.Op == ws.OpContinuation) != a.fragging {
 		return nil, false, ErrProtocol
+	}
+	if !a.fragging {
+		a.text, a.utf8 = f.Op == ws.OpText, UTF8{}
+	}
+	if a.text && (!a.utf8.Write(f.Payload) || (f.Fin && !a.utf8.Complete())) {
+		return nil, false, ErrInvalidUTF8
 	}
 	if f.Fin && !a.fragging {
 		return f.Payload, true, nil

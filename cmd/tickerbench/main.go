@@ -42,7 +42,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	maxFailed := fs.Float64("max-failed", 0.01, "exit 1 when more than this fraction of the attempted connections failed (0.01 = 1%)")
 	bindFlags(fs, &shown)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: tickerbench [flags]\n\n"+
+		fmt.Fprintf(fs.Output(), "Usage: tickerbench [flags]\n       tickerbench attack [flags]   (tickerbench attack -h)\n\n"+
 			"Load-tests a Coinbase-protocol WebSocket market-data server (tickerfan) with many subscribers.\n"+
 			"Progress goes to stderr each second, the summary table to stdout. Ctrl-C stops early, still\n"+
 			"writes the results and exits 130. Traffic goes only to the target (and an upstream it runs on\n"+

@@ -1,0 +1,218 @@
+package bus
+
+import (
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/tickerfan/tickerfan/book"
+)
+
+// followState is where a followed product stands.
+type followState uint8
+
+const (
+	// stateWaiting: no live ingest serves the product (or NATS is down).
+	stateWaiting followState = iota
+	// stateRecovering: a snapshot was requested; events are buffered.
+	stateRecovering
+	// stateFollowing: events are applied as they come, Seq by Seq.
+	stateFollowing
+)
+
+func (s followState) String() string {
+	switch s {
+	case stateWaiting:
+		return "waiting"
+	case stateRecovering:
+		return "recovering"
+	}
+	return "following"
+}
+
+// follow is one product as a Follower follows it. Follower.mu guards it.
+type follow struct {
+	id     string
+	state  followState
+	source string // the ingest followed; "" before the first
+	epoch  uint64 // the source's epoch
+	seq    uint64 // ingest Seq of the last event applied
+	local  uint64 // Seq of the last event handed to publish
+
+	requested time.Time    // when the last snapshot request went out
+	buf       []book.Event // events of the source while recovering
+
+	beatSeq uint64    // the highest Seq the source's Beats announced
+	behind  time.Time // since when seq < beatSeq; zero when caught up
+
+	offline bool   // the last status handed to publish was offline
+	status  string // and its message
+	reason  string // why the product last recovered, for Stats
+	lastAt  time.Time
+}
+
+// announced records that the source's Beat says it published up to seq.
+func (p *follow) announced(seq uint64, now time.Time) {
+	if seq > p.beatSeq {
+		p.beatSeq = seq
+	}
+	if p.state == stateFollowing && p.seq < p.beatSeq && p.behind.IsZero() {
+		p.behind = now
+	}
+}
+
+// handle applies or buffers one event of the product's source. mu must be held.
+func (f *Follower) handle(p *follow, ev book.Event) {
+	switch p.state {
+	case stateRecovering:
+		if len(p.buf) >= maxBuffered {
+			f.recover(p, time.Now(), "too many events while recovering")
+			return
+		}
+		p.buf = append(p.buf, ev)
+	case stateFollowing:
+		switch {
+		case ev.Seq <= p.seq:
+			// a duplicate, or an event the snapshot already holds
+		case ev.Seq != p.seq+1:
+			f.n.gaps.Add(1)
+			f.recover(p, time.Now(), fmt.Sprintf("gap: expected seq %d, got %d", p.seq+1, ev.Seq))
+		default:
+			f.apply(p, ev)
+		}
+	}
+}
+
+// apply hands the next event of the source to publish. mu must be held.
+func (f *Follower) apply(p *follow, ev book.Event) {
+	p.seq = ev.Seq
+	if p.seq >= p.beatSeq {
+		p.behind = time.Time{}
+	}
+	if ev.Kind == book.EventStatus {
+		p.offline, p.status = !ev.Online, ev.Message
+	}
+	p.lastAt = ev.Time
+	f.emit(p, ev)
+}
+
+// emit hands ev to publish with the product's next local Seq. mu must be held.
+func (f *Follower) emit(p *follow, ev book.Event) {
+	p.local++
+	ev.Seq = p.local
+	f.publish(ev)
+}
+
+// announce hands publish a status event, unless it is the one last handed.
+// mu must be held.
+func (f *Follower) announce(p *follow, now time.Time, online bool, msg string) {
+	if p.local > 0 && p.offline == !online && p.status == msg {
+		return
+	}
+	p.offline, p.status = !online, msg
+	f.emit(p, book.Event{Kind: book.EventStatus, Product: p.id, Time: now, Online: online, Message: msg})
+}
+
+// recover takes the product offline and requests a snapshot from its
+// source. mu must be held.
+func (f *Follower) recover(p *follow, now time.Time, reason string) {
+	f.n.recoveries.Add(1)
+	f.log.Info("recovering product", zap.String("product", p.id), zap.String("ingest", p.source), zap.String("reason", reason))
+	p.state, p.reason = stateRecovering, reason
+	p.buf = p.buf[:0]
+	p.behind, p.beatSeq = time.Time{}, 0
+	f.announce(p, now, false, "recovering: "+reason)
+	f.request(p, now)
+}
+
+// request asks the source for the product's snapshot. mu must be held.
+func (f *Follower) request(p *follow, now time.Time) {
+	p.requested = now
+	if err := f.nc.PublishRequest(f.subj.Snapshot(p.source, p.id), f.inbox, []byte(p.id)); err != nil {
+		f.log.Debug("snapshot request failed", zap.String("product", p.id), zap.Error(err))
+	}
+}
+
+// restore applies a snapshot reply of the source's epoch and the events
+// buffered after it. mu must be held.
+func (f *Follower) restore(p *follow, snap book.Event) {
+	p.seq, p.state = snap.Seq, stateFollowing
+	p.lastAt = snap.Time
+	online, msg := snap.Online, snap.Message
+	snap.Online, snap.Message = false, ""
+	f.emit(p, snap)
+	p.offline, p.status = !online, msg
+	f.emit(p, book.Event{Kind: book.EventStatus, Product: p.id, Time: time.Now(), Online: online, Message: msg})
+	buf := p.buf
+	p.buf = nil
+	for _, ev := range buf {
+		if p.state != stateFollowing {
+			break
+		}
+		f.handle(p, ev)
+	}
+	if p.seq < p.beatSeq && p.behind.IsZero() {
+		p.behind = time.Now()
+	}
+	f.log.Info("product recovered", zap.String("product", p.id), zap.String("ingest", p.source), zap.Uint64("seq", p.seq))
+}
+
+// check fails over from dead ingests, starts following where an ingest
+// appeared, repeats unanswered requests and recovers stale streams. mu must
+// be held.
+func (f *Follower) check(now time.Time) {
+	if f.disconnected {
+		return
+	}
+	for _, p := range f.order {
+		if !f.alive(f.ingests[p.source], p.id, now) || p.state == stateWaiting {
+			f.choose(p, now)
+			continue
+		}
+		switch {
+		case p.state == stateRecovering && now.Sub(p.requested) >= f.cfg.SnapshotTimeout:
+			f.n.timeouts.Add(1)
+			f.request(p, now)
+		case p.state == stateFollowing && !p.behind.IsZero() && now.Sub(p.behind) >= f.cfg.StaleTimeout:
+			f.n.stale.Add(1)
+			f.recover(p, now, fmt.Sprintf("stale: ingest announced seq %d, got %d", p.beatSeq, p.seq))
+		}
+	}
+}
+
+// alive reports whether in sent a Beat within IngestTimeout listing product.
+func (f *Follower) alive(in *ingest, product string, now time.Time) bool {
+	if in == nil || now.Sub(in.seen) >= f.cfg.IngestTimeout {
+		return false
+	}
+	_, ok := in.products[product]
+	return ok
+}
+
+// choose makes p follow the lowest live ingest serving it, or wait. mu must
+// be held.
+func (f *Follower) choose(p *follow, now time.Time) {
+	var best *ingest
+	for _, in := range f.ingests {
+		if f.alive(in, p.id, now) && (best == nil || in.id < best.id) {
+			best = in
+		}
+	}
+	if best == nil {
+		if p.state != stateWaiting {
+			f.log.Warn("no live ingest for product", zap.String("product", p.id), zap.String("was", p.source))
+			p.state = stateWaiting
+			p.buf = p.buf[:0]
+		}
+		f.announce(p, now, false, "no live ingest")
+		return
+	}
+	reason := "following ingest " + best.id
+	if p.source != "" && p.source != best.id {
+		f.n.failovers.Add(1)
+		reason = "failover from ingest " + p.source + " to " + best.id
+	}
+	p.source, p.epoch = best.id, best.epoch
+	f.recover(p, now, reason)
+}

@@ -25,3 +25,116 @@ func TestLateEdge(t *testing.T) {
 		t.Errorf("no offline status while recovering: %v", r.msgs["BTC-USD"])
 	}
 }
+
+// TestSlowConsumer: events NATS drops on an edge that fell behind (a pending
+// limit of 8 while its consumer is blocked) are recovered from a snapshot,
+// whether the loss shows as a gap or only in a Beat (the stream's tail).
+func TestSlowConsumer(t *testing.T) {
+	ns := startNATS(t)
+	cfg := testConfig(ns.url(), "a")
+	in := startIngest(t, cfg)
+	edgeCfg := cfg
+	edgeCfg.PendingMessages = 8
+	f, r := startEdge(t, edgeCfg)
+	converge(t, r, in, time.Second)
+
+	r.gate.Lock()
+	in.step(300)
+	waitFor(t, 2*time.Second, "slow consumer reported", func() (bool, string) {
+		return f.n.slow.Load() > 0, "none" // Stats would wait for the blocked consumer
+	})
+	r.gate.Unlock()
+	converge(t, r, in, 2*time.Second)
+	in.step(100)
+	converge(t, r, in, time.Second)
+	s := f.Stats()
+	if s.Gaps+s.Stale == 0 || s.Recoveries <= uint64(len(testProducts)) {
+		t.Errorf("stats = %+v; want gaps or stale streams, recovered", s)
+	}
+	if !r.sawStatus("BTC-USD", "recovering: ") {
+		t.Errorf("no offline status while recovering: %v", r.msgs["BTC-USD"])
+	}
+}
+
+// TestNATSRestart: the NATS server is shut down while the ingest goes on, and
+// started again on the same port; the edge reconnects and recovers.
+func TestNATSRestart(t *testing.T) {
+	ns := startNATS(t)
+	cfg := testConfig(ns.url(), "a")
+	in := startIngest(t, cfg)
+	f, r := startEdge(t, cfg)
+	converge(t, r, in, time.Second)
+
+	ns.stop()
+	waitFor(t, 2*time.Second, "edge sees the disconnection", func() (bool, string) {
+		return !f.Stats().Connected && r.sawStatus("ETH-USD", "nats disconnected"), "connected"
+	})
+	in.step(200)
+	ns.start()
+	in.step(50)
+	converge(t, r, in, 3*time.Second)
+	in.step(100)
+	converge(t, r, in, time.Second)
+	if s := f.Stats(); !s.Connected {
+		t.Errorf("stats = %+v; want connected", s)
+	}
+}
+
+// TestIngestRestart: an ingest restarted with the same id has a new epoch and
+// a new stream; the edge drops the old one and recovers from the new.
+func TestIngestRestart(t *testing.T) {
+	ns := startNATS(t)
+	cfg := testConfig(ns.url(), "a")
+	in := startIngest(t, cfg)
+	in.step(50)
+	f, r := startEdge(t, cfg)
+	converge(t, r, in, time.Second)
+
+	in.stop()
+	in2 := startIngest(t, cfg)
+	in2.step(20)
+	converge(t, r, in2, 2*time.Second)
+	in2.step(100)
+	converge(t, r, in2, time.Second)
+	s := f.Stats()
+	if s.Epochs != 1 || s.Failovers != 0 {
+		t.Errorf("stats = %+v; want one new epoch, no failover", s)
+	}
+	for _, p := range s.Products {
+		if p.Epoch != in2.pub.Epoch() || p.State != "following" {
+			t.Errorf("product %+v; want following epoch %d", p, in2.pub.Epoch())
+		}
+	}
+}
+
+// TestFailover: two ingests of the same feed; the edge follows the lowest id,
+// and the other within IngestTimeout and a snapshot when it stops.
+func TestFailover(t *testing.T) {
+	ns := startNATS(t)
+	a := startIngest(t, testConfig(ns.url(), "a"))
+	b := startIngest(t, testConfig(ns.url(), "b"))
+	both := func(n int) { a.step(n); b.step(n) }
+	both(50)
+	f, r := startEdge(t, testConfig(ns.url(), "edge"))
+	converge(t, r, a, time.Second)
+	for _, p := range f.Stats().Products {
+		if p.Ingest != "a" {
+			t.Fatalf("product %+v follows %q, want the lowest id a", p, p.Ingest)
+		}
+	}
+
+	a.stop()
+	start := time.Now()
+	both(30)
+	waitFor(t, 3*time.Second, "failover to b", func() (bool, string) {
+		ok, why := r.matches(b)
+		s := f.Stats()
+		return ok && s.Failovers == uint64(len(testProducts)), why
+	})
+	t.Logf("failed over in %v", time.Since(start))
+	b.step(100)
+	converge(t, r, b, time.Second)
+	if !r.sawStatus("SOL-USD", "failover from ingest a to b") {
+		t.Errorf("statuses %v; want the failover announced", r.msgs["SOL-USD"])
+	}
+}

@@ -17,8 +17,9 @@ type Beat struct {
 	// nanoseconds since 1970); every event it publishes carries it.
 	Epoch uint64
 	Time  time.Time
-	// Products lists the ingest's products with the Seq of the last event
-	// published for each before the Beat.
+	// Products lists the ingest's products that have a book (a snapshot was
+	// published) with the Seq of the last event published for each before
+	// the Beat.
 	Products []ProductSeq
 }
 

@@ -162,8 +162,8 @@ func (f *Follower) restore(p *follow, snap book.Event) {
 // appeared, repeats unanswered requests and recovers stale streams. mu must
 // be held.
 func (f *Follower) check(now time.Time) {
-	if f.disconnected {
-		return
+	if f.disconnected || now.Sub(f.started) < f.cfg.HeartbeatInterval*3/2 {
+		return // down, or not yet heard every live ingest's Beat
 	}
 	for _, p := range f.order {
 		if !f.alive(f.ingests[p.source], p.id, now) || p.state == stateWaiting {
@@ -192,6 +192,14 @@ func (f *Follower) alive(in *ingest, product string, now time.Time) bool {
 
 // choose makes p follow the lowest live ingest serving it, or wait. mu must
 // be held.
+//
+// Why lowest id, kept while it lives: every edge that started with the same
+// ingests alive follows the same one (the first choice waits 1.5 beats to
+// hear them all), and no edge leaves a live ingest, so a restarted ingest
+// (empty books until its upstream resyncs) is never followed while another
+// serves the product. A lease in a JetStream KV would give the same
+// single-leader view at the price of JetStream on the NATS servers; the
+// beats need plain NATS and converge within IngestTimeout.
 func (f *Follower) choose(p *follow, now time.Time) {
 	var best *ingest
 	for _, in := range f.ingests {

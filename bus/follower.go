@@ -51,8 +51,9 @@ type Follower struct {
 	// disconnected is set while NATS is down: nothing is chosen or requested.
 	disconnected bool
 
-	stop chan struct{}
-	done chan struct{}
+	started time.Time // choices wait for a Beat of every live ingest
+	stop    chan struct{}
+	done    chan struct{}
 
 	n followerCounters
 }
@@ -67,7 +68,7 @@ type ingest struct {
 
 type followerCounters struct {
 	events, foreign, malformed, gaps, recoveries, failovers, epochs, timeouts, stale, slow atomic.Uint64
-	lagNanos                                                                              atomic.Int64
+	lagNanos                                                                               atomic.Int64
 }
 
 // NewFollower returns a Follower of products that hands their events to
@@ -105,6 +106,7 @@ func (f *Follower) Start() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	now := time.Now()
+	f.started = now
 	for _, p := range f.order {
 		f.announce(p, now, false, "waiting for an ingest")
 	}

@@ -14,7 +14,9 @@ import (
 
 // Publisher is the ingest side: it publishes every event of its products on
 // their subjects, answers snapshot requests from the Market's books, and
-// publishes a Beat every Config.HeartbeatInterval.
+// publishes a Beat every Config.HeartbeatInterval. A product appears in the
+// Beat once its first snapshot was published: until then the ingest has no
+// book to serve, and edges follow another ingest or wait.
 //
 // Publish is safe for concurrent use (one caller per product, as Market
 // calls it). Start starts the beat goroutine and the snapshot subscription;
@@ -41,6 +43,8 @@ type stream struct {
 	product string
 	subject string
 	seq     atomic.Uint64 // Seq of the last event published
+
+	synced atomic.Bool // a snapshot was published: the book is the upstream's
 
 	mu      sync.Mutex // guards the status fields
 	known   bool       // a status event was seen
@@ -96,6 +100,9 @@ func (p *Publisher) Publish(ev book.Event) {
 	err := p.nc.Publish(s.subject, *bp)
 	p.bufs.Put(bp)
 	s.seq.Store(ev.Seq)
+	if ev.Kind == book.EventSnapshot {
+		s.synced.Store(true)
+	}
 	if err != nil {
 		if p.failed.Add(1) == 1 || p.failed.Load()%1000 == 0 {
 			p.log.Warn("publish failed; edges will recover", zap.Error(err), zap.Uint64("failed", p.failed.Load()))
@@ -131,8 +138,8 @@ func (p *Publisher) Stop() {
 }
 
 // answer replies to a snapshot request with the product's current book, its
-// Seq, and the product's status. The product is the payload, or the
-// subject's last token. Runs on the subscription's goroutine.
+// Seq, and the product's status; a product without a book yet gets no
+// answer. The product is the payload. Runs on the subscription's goroutine.
 func (p *Publisher) answer(m *nats.Msg) {
 	if m.Reply == "" {
 		return
@@ -142,8 +149,8 @@ func (p *Publisher) answer(m *nats.Msg) {
 		return
 	}
 	s := p.streams[id]
-	if s == nil {
-		return
+	if s == nil || !s.synced.Load() {
+		return // no book yet: the edge asks again, or another ingest
 	}
 	ev, ok := p.market.Snapshot(id)
 	if !ok {
@@ -170,12 +177,15 @@ func (p *Publisher) beat() {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
-	b := Beat{ID: p.cfg.IngestID, Epoch: p.epoch, Products: make([]ProductSeq, len(ids))}
+	b := Beat{ID: p.cfg.IngestID, Epoch: p.epoch, Products: make([]ProductSeq, 0, len(ids))}
 	var buf []byte
 	for {
 		b.Time = time.Now()
-		for i, id := range ids {
-			b.Products[i] = ProductSeq{Product: id, Seq: p.streams[id].seq.Load()}
+		b.Products = b.Products[:0]
+		for _, id := range ids {
+			if s := p.streams[id]; s.synced.Load() {
+				b.Products = append(b.Products, ProductSeq{Product: id, Seq: s.seq.Load()})
+			}
 		}
 		buf = AppendBeat(buf[:0], &b)
 		_ = p.nc.Publish(subject, buf)

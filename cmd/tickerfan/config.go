@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/tickerfan/tickerfan/book"
+	"github.com/tickerfan/tickerfan/bus"
 	"github.com/tickerfan/tickerfan/fanout"
 	"github.com/tickerfan/tickerfan/internal/yamlconf"
 	"github.com/tickerfan/tickerfan/model"
@@ -17,6 +18,7 @@ type config struct {
 	Book     book.Config     `yaml:"book"`
 	Products []model.Product `yaml:"products"`
 	Feeds    []feedConfig    `yaml:"feeds"`
+	NATS     bus.Config      `yaml:"nats"` // see cluster.go
 }
 
 // logConfig chooses the log level and format.
@@ -35,8 +37,11 @@ func (c config) withDefaults() config {
 	for i := range c.Products {
 		c.Products[i] = c.Products[i].WithDefaults()
 	}
-	if len(c.Feeds) == 0 {
+	if len(c.Feeds) == 0 && c.NATS.Role != bus.RoleEdge {
 		c.Feeds = []feedConfig{{}}
+	}
+	if c.NATS.Role == bus.RoleEdge {
+		c.Feeds = nil // an edge follows NATS, not an upstream
 	}
 	for i := range c.Feeds {
 		c.Feeds[i] = c.Feeds[i].WithDefaults()
@@ -85,6 +90,7 @@ func (c config) Validate() error {
 			owner[id] = name
 		}
 	}
+	errs = append(errs, c.validateNATS(known))
 	return errors.Join(errs...)
 }
 

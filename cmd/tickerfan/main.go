@@ -37,6 +37,7 @@ func run(args []string) int {
 	path := fs.String("config", defaultConfigPath, "YAML config file; when the default path does not exist the embedded default is used")
 	listen := fs.String("listen", "", "listen address, overriding server.listen (e.g. 127.0.0.1:8080)")
 	check := fs.Bool("check", false, "validate the config, print the problems, and exit (0 valid, 1 invalid)")
+	natsURL := fs.String("nats", "", "NATS URL, overriding nats.url (e.g. nats://127.0.0.1:4222)")
 	logFormat := fs.String("log-format", "", "console or json, overriding log.format")
 	logLevel := fs.String("log-level", "", "debug, info, warn or error, overriding log.level")
 	fs.Usage = func() {
@@ -64,6 +65,9 @@ func run(args []string) int {
 	}
 	if *listen != "" {
 		cfg.Server.Listen = *listen
+	}
+	if *natsURL != "" {
+		cfg.NATS.URL = *natsURL
 	}
 	if *logFormat != "" {
 		cfg.Log.Format = *logFormat

@@ -1,0 +1,219 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/tickerfan/tickerfan/feed/feedtest"
+)
+
+// The tests here run an ingest and edges as tickerfan processes on a real
+// NATS server embedded in the test process, fed by a scripted upstream, and
+// compare every process's level-2 books with the exchange's over REST.
+
+// natsServer is an embedded NATS server that can be stopped and started again
+// on the same port.
+type natsServer struct {
+	t    *testing.T
+	port int
+	srv  *server.Server
+}
+
+func startNATS(t *testing.T) *natsServer {
+	t.Helper()
+	ns := &natsServer{t: t, port: -1}
+	ns.start()
+	t.Cleanup(ns.stop)
+	return ns
+}
+
+func (ns *natsServer) start() {
+	ns.t.Helper()
+	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: ns.port, NoLog: true, NoSigs: true})
+	if err != nil {
+		ns.t.Fatal(err)
+	}
+	srv.Start()
+	if !srv.ReadyForConnections(5 * time.Second) {
+		ns.t.Fatal("nats server not ready")
+	}
+	ns.srv, ns.port = srv, srv.Addr().(*net.TCPAddr).Port
+}
+
+func (ns *natsServer) stop() {
+	if ns.srv != nil {
+		ns.srv.Shutdown()
+		ns.srv.WaitForShutdown()
+		ns.srv = nil
+	}
+}
+
+func (ns *natsServer) url() string { return fmt.Sprintf("nats://127.0.0.1:%d", ns.port) }
+
+// fastNATS makes failover and recovery quick enough for a short test.
+const fastNATS = `
+  heartbeat_interval: 100ms
+  ingest_timeout: 600ms
+  snapshot_timeout: 300ms
+  stale_timeout: 300ms
+`
+
+// ingestConfig is relayConfig from url, publishing to NATS as ingest id.
+func ingestConfig(t *testing.T, url, id string) string {
+	t.Helper()
+	data, err := os.ReadFile(relayConfig(t, url, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return writeConfig(t, string(data)+"nats:\n  role: ingest\n  ingest_id: "+id+"\n"+fastNATS)
+}
+
+// edgeConfig is an edge of BTC-USD and ETH-USD; its URL is a dead one, so
+// the test's -nats flag must override it.
+func edgeConfig(t *testing.T) string {
+	return writeConfig(t, `
+products:
+  - {id: BTC-USD, quote_increment: "0.01", base_increment: "0.00000001"}
+  - {id: ETH-USD, quote_increment: "0.01", base_increment: "0.00000001"}
+nats:
+  role: edge
+  url: nats://127.0.0.1:1
+`+fastNATS)
+}
+
+func writeConfig(t *testing.T, cfg string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "tickerfan.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// clusterOf reads /cluster.
+func clusterOf(t *testing.T, addr string) clusterState {
+	t.Helper()
+	var s clusterState
+	getJSON(t, "http://"+addr+"/cluster", &s)
+	return s
+}
+
+// TestClusterFaults: an ingest and two edges serve the exchange's books
+// exactly, before and after NATS restarts, an edge restarts and the ingest
+// restarts; a subscriber of an edge sees the products offline during the
+// outage and online after, with a fresh snapshot.
+func TestClusterFaults(t *testing.T) {
+	ns := startNATS(t)
+	ex, _, up := scripted(t, feedtest.ExchangeConfig{}, 1500, nil)
+	ingestCfg := ingestConfig(t, up.URL(), "a")
+	in := startProcess(t, "-config", ingestCfg, "-nats", ns.url())
+	e1 := startProcess(t, "-config", edgeConfig(t), "-nats", ns.url())
+	e2 := startProcess(t, "-config", edgeConfig(t), "-nats", ns.url())
+	waitExact(t, ex, 1500, in.addr, e1.addr, e2.addr)
+
+	c := dialWS(t, e1.addr)
+	subscribe(t, c, `{"type":"subscribe","product_ids":["BTC-USD","ETH-USD"],"channels":["level2","status"]}`)
+	sub := newSubscriber(c, upstreamProducts...)
+	sub.waitStatus(t, "online")
+
+	ns.stop() // NATS killed and restarted on the same port
+	sub.waitStatus(t, "offline")
+	ns.start()
+	sub.waitStatus(t, "online")
+	waitExact(t, ex, 1500, e1.addr, e2.addr)
+	for _, id := range upstreamProducts {
+		if _, _, _, snaps, err := sub.state(id); err != nil || snaps < 2 {
+			t.Errorf("%s: subscriber got %d snapshots (%v); want a fresh one after the outage", id, snaps, err)
+		}
+	}
+
+	e2.cmd.Process.Kill() // an edge killed and started again
+	<-e2.done
+	e2.done <- nil
+	e2 = startProcess(t, "-config", edgeConfig(t), "-nats", ns.url())
+	waitExact(t, ex, 1500, e2.addr)
+
+	in.cmd.Process.Kill() // the ingest killed and started again: a new epoch
+	<-in.done
+	in.done <- nil
+	in = startProcess(t, "-config", ingestCfg, "-nats", ns.url())
+	waitExact(t, ex, 1500, in.addr, e1.addr, e2.addr)
+	waitFor(t, 5*time.Second, "edges follow the new epoch", func() (bool, string) {
+		s := clusterOf(t, e1.addr)
+		epoch := clusterOf(t, in.addr).Publisher.Epoch
+		for _, p := range s.Follower.Products {
+			if p.Epoch != epoch || p.State != "following" {
+				return false, fmt.Sprintf("%+v, ingest epoch %d", p, epoch)
+			}
+		}
+		return s.Follower.Epochs >= 1 && s.Follower.Connected, fmt.Sprintf("%+v", s.Follower)
+	})
+	m := scrape(t, e1.addr, `tickerfan_cluster_recoveries_total`, `tickerfan_cluster_nats_connected{conn="follow"}`)
+	if m[`tickerfan_cluster_recoveries_total`] < 6 || m[`tickerfan_cluster_nats_connected{conn="follow"}`] != 1 {
+		t.Errorf("edge metrics %v; want recoveries for start, NATS restart and ingest restart, connected", m)
+	}
+}
+
+// TestClusterFailover: two ingests of identical exchanges; the edge follows
+// ingest a, and b after a is killed, and serves b's books exactly while the
+// market moves on.
+func TestClusterFailover(t *testing.T) {
+	ns := startNATS(t)
+	pa, pb := newPause(), newPause()
+	script := func(p *pause) (*feedtest.Exchange, *feedtest.Server) {
+		ex, _, up := scripted(t, feedtest.ExchangeConfig{}, 1600, func(s *feedtest.Script) {
+			s.BeforeStep = func(step int, c *feedtest.Conn) {
+				if step == 800 {
+					p.wait(c)
+				}
+			}
+		})
+		return ex, up
+	}
+	exA, upA := script(pa)
+	exB, upB := script(pb)
+	a := startProcess(t, "-config", ingestConfig(t, upA.URL(), "a"), "-nats", ns.url())
+	b := startProcess(t, "-config", ingestConfig(t, upB.URL(), "b"), "-nats", ns.url())
+	e := startProcess(t, "-config", edgeConfig(t), "-nats", ns.url())
+	pa.reached(t)
+	pb.reached(t)
+	waitExact(t, exA, 800, a.addr, e.addr)
+	waitExact(t, exB, 800, b.addr)
+
+	a.cmd.Process.Kill()
+	killed := time.Now()
+	pb.release()
+	waitExact(t, exB, 1600, b.addr, e.addr)
+	t.Logf("edge exact on ingest b %v after a was killed", time.Since(killed).Round(time.Millisecond))
+	s := clusterOf(t, e.addr).Follower
+	if s.Failovers != uint64(len(upstreamProducts)) {
+		t.Errorf("failovers = %d, want one per product", s.Failovers)
+	}
+	for _, p := range s.Products {
+		if p.Ingest != "b" || p.State != "following" {
+			t.Errorf("product %+v; want following b", p)
+		}
+	}
+}
+
+// waitFor polls cond until it holds, and fails after d with what it last said.
+func waitFor(t *testing.T, d time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		ok, last := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v; last: %s", what, d, last)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

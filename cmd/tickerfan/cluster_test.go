@@ -1,10 +1,16 @@
 package main
 
 import (
+	"bufio"
+	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -216,4 +222,93 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() (bool, stri
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+func TestCheckReportsNATSProblems(t *testing.T) {
+	path := writeConfig(t, "nats:\n  role: edgy\n  products: [FOO-USD]\n  stale_timeout: -1s\n  lease: 1\n")
+	out, err := exec.Command(binary, "-check", "-config", path).CombinedOutput()
+	if err == nil {
+		t.Fatalf("-check accepted a bad nats section:\n%s", out)
+	}
+	for _, want := range []string{
+		path + ":2: nats.role: must be single, ingest, edge or both (got \"edgy\")",
+		path + ":3: nats.products[0]: FOO-USD is not in the products list",
+		path + ":4: nats.stale_timeout: must be >= 0 (got -1s)",
+		path + ":5: nats.lease: unknown field \"lease\"",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	for _, cfg := range []string{"../../configs/nats-ingest.yaml", "../../configs/nats-edge.yaml"} {
+		if out, err := exec.Command(binary, "-check", "-config", cfg).CombinedOutput(); err != nil {
+			t.Errorf("-check %s: %v\n%s", cfg, err, out)
+		}
+	}
+}
+
+// TestClusterDemo: `tickerfan cluster` starts NATS, an ingest and two edges,
+// prints their URLs, and the edges serve the ingest's products.
+func TestClusterDemo(t *testing.T) {
+	port := freePorts(t, 3)
+	cmd := exec.Command(binary, "cluster", "-port", strconv.Itoa(port), "-nats-listen", "127.0.0.1:0")
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	sc := bufio.NewScanner(stdout)
+	var addrs []string
+	for len(addrs) < 3 && sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) == 3 && strings.HasPrefix(f[1], "http://") {
+			addrs = append(addrs, strings.Trim(strings.TrimPrefix(f[1], "http://"), "/"))
+		}
+	}
+	if len(addrs) != 3 {
+		t.Fatalf("printed %v, want an ingest and two edges", addrs)
+	}
+	for _, addr := range addrs[1:] {
+		waitFor(t, 10*time.Second, "edge "+addr+" serves BTC-USD", func() (bool, string) {
+			resp, err := http.Get("http://" + addr + "/products/BTC-USD/book?level=2")
+			if err != nil {
+				return false, err.Error()
+			}
+			defer resp.Body.Close()
+			var b restBook
+			if err := json.NewDecoder(resp.Body).Decode(&b); err != nil {
+				return false, err.Error()
+			}
+			return len(b.Bids) > 10 && len(b.Asks) > 10, fmt.Sprintf("%d bids, %d asks", len(b.Bids), len(b.Asks))
+		})
+	}
+}
+
+// freePorts returns the first of n consecutive free ports on 127.0.0.1.
+func freePorts(t *testing.T, n int) int {
+	t.Helper()
+	for try := 0; try < 50; try++ {
+		_, p, _ := net.SplitHostPort(freeAddr(t))
+		base, _ := strconv.Atoi(p)
+		var held []net.Listener
+		for i := 0; i < n; i++ {
+			ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(base+i)))
+			if err != nil {
+				break
+			}
+			held = append(held, ln)
+		}
+		for _, ln := range held {
+			ln.Close()
+		}
+		if len(held) == n {
+			return base
+		}
+	}
+	t.Fatalf("no %d consecutive free ports", n)
+	return 0
 }

@@ -5,6 +5,7 @@
 //	tickerfan -config my.yaml -listen :9000
 //	tickerfan -check -config my.yaml   # validate and exit
 //	tickerfan record -url wss://... -products BTC-USD -out day.jsonl.gz
+//	tickerfan cluster                  # NATS, an ingest and two edges on one machine
 package main
 
 import (
@@ -32,6 +33,9 @@ func main() {
 func run(args []string) int {
 	if len(args) > 0 && args[0] == "record" {
 		return runRecord(args[1:], os.Stderr)
+	}
+	if len(args) > 0 && args[0] == "cluster" {
+		return runDemo(args[1:], os.Stdout, os.Stderr)
 	}
 	fs := flag.NewFlagSet("tickerfan", flag.ContinueOnError)
 	path := fs.String("config", defaultConfigPath, "YAML config file; when the default path does not exist the embedded default is used")

@@ -153,3 +153,28 @@ func FuzzDecodeEvent(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkWire encodes and decodes each case of wireCases; a 20+20-level
+// snapshot and a 5-change update are the usual traffic.
+func BenchmarkWire(b *testing.B) {
+	for _, c := range wireCases {
+		buf := AppendEvent(nil, 1, &c.ev)
+		b.Run("encode/"+c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(buf)))
+			dst := make([]byte, 0, 1024)
+			for b.Loop() {
+				dst = AppendEvent(dst[:0], 1, &c.ev)
+			}
+		})
+		b.Run("decode/"+c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(buf)))
+			for b.Loop() {
+				if _, _, err := DecodeEvent(buf); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

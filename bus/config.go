@@ -47,8 +47,8 @@ type Config struct {
 	// asks again. Default 500ms.
 	SnapshotTimeout time.Duration `yaml:"snapshot_timeout"`
 	// StaleTimeout is how long an edge may stay behind the Seq a Beat
-	// announced before it recovers the product (its stream's tail was lost).
-	// Default 750ms.
+	// announced, receiving nothing of the product, before it recovers the
+	// product (its stream's tail was lost). Default 750ms.
 	StaleTimeout time.Duration `yaml:"stale_timeout"`
 	// PendingMessages bounds the events an edge holds unprocessed; past it NATS
 	// drops them (slow consumer) and the edge recovers. Default 65536.

@@ -43,8 +43,9 @@ type follow struct {
 	requested time.Time    // when the last snapshot request went out
 	buf       []book.Event // events of the source while recovering
 
-	beatSeq uint64    // the highest Seq the source's Beats announced
-	behind  time.Time // since when seq < beatSeq; zero when caught up
+	beatSeq   uint64    // the highest Seq the source's Beats announced
+	behind    time.Time // since when seq < beatSeq without progress; zero when caught up
+	behindSeq uint64    // seq at behind
 
 	offline bool   // the last status handed to publish was offline
 	status  string // and its message
@@ -58,8 +59,22 @@ func (p *follow) announced(seq uint64, now time.Time) {
 		p.beatSeq = seq
 	}
 	if p.state == stateFollowing && p.seq < p.beatSeq && p.behind.IsZero() {
-		p.behind = now
+		p.behind, p.behindSeq = now, p.seq
 	}
+}
+
+// stale reports whether the product has stayed behind its source's Beat for
+// d without applying a single event: the stream's tail was lost. A stream
+// that makes progress is only late (a busy edge), and its clock restarts.
+func (p *follow) stale(now time.Time, d time.Duration) bool {
+	if p.state != stateFollowing || p.behind.IsZero() || now.Sub(p.behind) < d {
+		return false
+	}
+	if p.seq > p.behindSeq {
+		p.behind, p.behindSeq = now, p.seq
+		return false
+	}
+	return true
 }
 
 // handle applies or buffers one event of the product's source. mu must be held.
@@ -153,7 +168,7 @@ func (f *Follower) restore(p *follow, snap book.Event) {
 		f.handle(p, ev)
 	}
 	if p.seq < p.beatSeq && p.behind.IsZero() {
-		p.behind = time.Now()
+		p.behind, p.behindSeq = time.Now(), p.seq
 	}
 	f.log.Info("product recovered", zap.String("product", p.id), zap.String("ingest", p.source), zap.Uint64("seq", p.seq))
 }
@@ -174,7 +189,7 @@ func (f *Follower) check(now time.Time) {
 		case p.state == stateRecovering && now.Sub(p.requested) >= f.cfg.SnapshotTimeout:
 			f.n.timeouts.Add(1)
 			f.request(p, now)
-		case p.state == stateFollowing && !p.behind.IsZero() && now.Sub(p.behind) >= f.cfg.StaleTimeout:
+		case p.stale(now, f.cfg.StaleTimeout):
 			f.n.stale.Add(1)
 			f.recover(p, now, fmt.Sprintf("stale: ingest announced seq %d, got %d", p.beatSeq, p.seq))
 		}

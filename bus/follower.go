@@ -51,7 +51,7 @@ type Follower struct {
 	// disconnected is set while NATS is down: nothing is chosen or requested.
 	disconnected bool
 
-	started time.Time // choices wait for a Beat of every live ingest
+	started time.Time // Start or the last reconnection: choices wait for a Beat of every live ingest
 	stop    chan struct{}
 	done    chan struct{}
 
@@ -304,9 +304,7 @@ func (f *Follower) onReconnect(*nats.Conn) {
 	}
 	f.disconnected = false
 	now := time.Now()
-	for _, in := range f.ingests {
-		in.seen = now // give the ingests a Beat's time to show they live
-	}
+	f.started = now // hear every live ingest's Beat again before choosing
 	for _, p := range f.order {
 		if p.source != "" {
 			f.recover(p, now, "nats reconnected")

@@ -181,13 +181,11 @@ func (c config) servedProducts() []model.Product {
 	return out
 }
 
-// validateNATS checks the nats section against the catalog and the feeds.
+// validateNATS checks the nats section against the catalog (known ids) and
+// the feeds. It runs on the config as decoded, before withDefaults.
 func (c config) validateNATS(known map[string]bool) error {
 	errs := []error{yamlconf.Prefix("nats", c.NATS.Validate())}
-	own := map[string]string{}
-	if c.NATS.Ingests() {
-		own = c.feedOfProducts()
-	}
+	own := c.ownProducts(known)
 	for i, id := range c.NATS.Products {
 		field := fmt.Sprintf("nats.products[%d]", i)
 		switch {
@@ -200,10 +198,35 @@ func (c config) validateNATS(known map[string]bool) error {
 	if len(c.NATS.Products) > 0 && !c.NATS.Follows() {
 		errs = append(errs, yamlconf.Errorf("nats.products", "only an edge (role edge or both) follows products"))
 	}
-	if c.NATS.Role == bus.RoleBoth && len(c.followedProducts()) == 0 {
+	if c.NATS.Role == bus.RoleBoth && len(c.NATS.Products) == 0 && len(own) >= len(known) {
 		errs = append(errs, yamlconf.Errorf("nats.role", "both: every product comes from this node's feeds; nothing is left to follow (use ingest)"))
 	}
 	return errors.Join(errs...)
+}
+
+// ownProducts maps the known products the node's feeds provide, when it
+// ingests, to the feed's name; a node without feeds gets the default one.
+func (c config) ownProducts(known map[string]bool) map[string]string {
+	own := map[string]string{}
+	if !c.NATS.Ingests() {
+		return own
+	}
+	feeds := c.Feeds
+	if len(feeds) == 0 {
+		feeds = []feedConfig{{}}
+	}
+	for _, f := range feeds {
+		ids := f.Products
+		if len(ids) == 0 {
+			for id := range known {
+				ids = append(ids, id)
+			}
+		}
+		for _, id := range ids {
+			own[id] = f.WithDefaults().Name
+		}
+	}
+	return own
 }
 
 // clusterCollector exports the cluster's state, read at scrape time.

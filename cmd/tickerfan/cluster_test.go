@@ -312,3 +312,51 @@ func freePorts(t *testing.T, n int) int {
 	t.Fatalf("no %d consecutive free ports", n)
 	return 0
 }
+
+// TestNATSRoleProducts: what each role publishes, follows and serves.
+func TestNATSRoleProducts(t *testing.T) {
+	cases := []struct {
+		name, yaml                  string
+		published, followed, served string
+	}{
+		{"single", "", "map[AVAX-USD:simulator BTC-USD:simulator DOGE-USD:simulator ETH-BTC:simulator ETH-USD:simulator LINK-USD:simulator LTC-USD:simulator SOL-USD:simulator]",
+			"", "8"},
+		{"edge of a list", "nats: {role: edge, products: [ETH-USD, BTC-USD]}", "map[]", "[ETH-USD BTC-USD]", "2"},
+		{"edge of all", "nats: {role: edge}", "map[]",
+			"[BTC-USD ETH-USD SOL-USD ETH-BTC DOGE-USD AVAX-USD LTC-USD LINK-USD]", "8"},
+		{"both", "nats: {role: both}\nfeeds: [{name: s, kind: simulator, products: [BTC-USD, ETH-USD]}]",
+			"map[BTC-USD:s ETH-USD:s]", "[SOL-USD ETH-BTC DOGE-USD AVAX-USD LTC-USD LINK-USD]", "8"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, _, err := loadConfig(writeConfig(t, c.yaml), true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cfg.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			published := "map[]"
+			if cfg.NATS.Ingests() || c.name == "single" {
+				published = fmt.Sprint(cfg.feedOfProducts())
+			}
+			followed := ""
+			if cfg.NATS.Follows() {
+				followed = fmt.Sprint(cfg.followedProducts())
+			}
+			if published != c.published || followed != c.followed || fmt.Sprint(len(cfg.servedProducts())) != c.served {
+				t.Errorf("published %s, followed %s, served %d; want %s, %s, %s",
+					published, followed, len(cfg.servedProducts()), c.published, c.followed, c.served)
+			}
+		})
+	}
+	for yaml, want := range map[string]string{
+		"nats: {role: both, products: [BTC-USD]}\nfeeds: [{name: s, kind: simulator, products: [BTC-USD]}]": ":1: nats.products[0]: BTC-USD comes from feed s of this node",
+		"nats: {role: both}": ":1: nats.role: both: every product comes from this node's feeds",
+		"nats: {role: ingest, products: [BTC-USD]}": ":1: nats.products: only an edge",
+	} {
+		if _, _, err := loadConfig(writeConfig(t, yaml), true); !strings.Contains(fmt.Sprint(err), want) {
+			t.Errorf("%q: loadConfig = %v, want %q", yaml, err, want)
+		}
+	}
+}

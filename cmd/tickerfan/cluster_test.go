@@ -352,7 +352,7 @@ func TestNATSRoleProducts(t *testing.T) {
 	}
 	for yaml, want := range map[string]string{
 		"nats: {role: both, products: [BTC-USD]}\nfeeds: [{name: s, kind: simulator, products: [BTC-USD]}]": ":1: nats.products[0]: BTC-USD comes from feed s of this node",
-		"nats: {role: both}": ":1: nats.role: both: every product comes from this node's feeds",
+		"nats: {role: both}":                        ":1: nats.role: both: every product comes from this node's feeds",
 		"nats: {role: ingest, products: [BTC-USD]}": ":1: nats.products: only an edge",
 	} {
 		if _, _, err := loadConfig(writeConfig(t, yaml), true); !strings.Contains(fmt.Sprint(err), want) {

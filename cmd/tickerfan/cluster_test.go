@@ -111,28 +111,40 @@ func clusterOf(t *testing.T, addr string) clusterState {
 }
 
 // TestClusterFaults: an ingest and two edges serve the exchange's books
-// exactly, before and after NATS restarts, an edge restarts and the ingest
-// restarts; a subscriber of an edge sees the products offline during the
-// outage and online after, with a fresh snapshot.
+// exactly, before and after each fault: NATS down while the market moves, an
+// edge restarted, the ingest restarted (a new epoch) while the market moves.
+// A subscriber of an edge, connected throughout, sees the products offline
+// during the outage, then a fresh snapshot, and its books stay exact.
 func TestClusterFaults(t *testing.T) {
 	ns := startNATS(t)
-	ex, _, up := scripted(t, feedtest.ExchangeConfig{}, 1500, nil)
+	pauses := map[int]*pause{500: newPause(), 1000: newPause()}
+	ex, _, up := scripted(t, feedtest.ExchangeConfig{}, 1500, func(s *feedtest.Script) {
+		s.BeforeStep = func(step int, c *feedtest.Conn) {
+			if p := pauses[step]; p != nil {
+				p.wait(c)
+			}
+		}
+	})
 	ingestCfg := ingestConfig(t, up.URL(), "a")
 	in := startProcess(t, "-config", ingestCfg, "-nats", ns.url())
 	e1 := startProcess(t, "-config", edgeConfig(t), "-nats", ns.url())
 	e2 := startProcess(t, "-config", edgeConfig(t), "-nats", ns.url())
-	waitExact(t, ex, 1500, in.addr, e1.addr, e2.addr)
-
+	pauses[500].reached(t)
+	waitExact(t, ex, 500, in.addr, e1.addr, e2.addr)
 	c := dialWS(t, e1.addr)
 	subscribe(t, c, `{"type":"subscribe","product_ids":["BTC-USD","ETH-USD"],"channels":["level2","status"]}`)
 	sub := newSubscriber(c, upstreamProducts...)
 	sub.waitStatus(t, "online")
 
-	ns.stop() // NATS killed and restarted on the same port
+	ns.stop() // NATS down while the market moves on, then back on the same port
 	sub.waitStatus(t, "offline")
+	pauses[500].release()
+	pauses[1000].reached(t)
+	waitExact(t, ex, 1000, in.addr)
 	ns.start()
 	sub.waitStatus(t, "online")
-	waitExact(t, ex, 1500, e1.addr, e2.addr)
+	waitExact(t, ex, 1000, e1.addr, e2.addr)
+	subscriberExact(t, sub, e1.addr)
 	for _, id := range upstreamProducts {
 		if _, _, _, snaps, err := sub.state(id); err != nil || snaps < 2 {
 			t.Errorf("%s: subscriber got %d snapshots (%v); want a fresh one after the outage", id, snaps, err)
@@ -143,13 +155,14 @@ func TestClusterFaults(t *testing.T) {
 	<-e2.done
 	e2.done <- nil
 	e2 = startProcess(t, "-config", edgeConfig(t), "-nats", ns.url())
-	waitExact(t, ex, 1500, e2.addr)
+	waitExact(t, ex, 1000, e2.addr)
 
-	in.cmd.Process.Kill() // the ingest killed and started again: a new epoch
+	in.cmd.Process.Kill() // the ingest killed, and started again on a moving market
 	<-in.done
 	in.done <- nil
 	in = startProcess(t, "-config", ingestCfg, "-nats", ns.url())
 	waitExact(t, ex, 1500, in.addr, e1.addr, e2.addr)
+	subscriberExact(t, sub, e1.addr)
 	waitFor(t, 5*time.Second, "edges follow the new epoch", func() (bool, string) {
 		s := clusterOf(t, e1.addr)
 		epoch := clusterOf(t, in.addr).Publisher.Epoch
@@ -205,6 +218,29 @@ func TestClusterFailover(t *testing.T) {
 		if p.Ingest != "b" || p.State != "following" {
 			t.Errorf("product %+v; want following b", p)
 		}
+	}
+}
+
+// subscriberExact waits until a subscriber's books, built from snapshot and
+// l2update, reach the server's level2 sequence, and fails unless they then
+// equal the server's REST books.
+func subscriberExact(t *testing.T, sub *subscriber, addr string) {
+	t.Helper()
+	for _, id := range upstreamProducts {
+		rest := getBook(t, addr, id)
+		waitFor(t, 5*time.Second, id+" subscriber at the server's sequence", func() (bool, string) {
+			bids, asks, seq, _, err := sub.state(id)
+			if err != nil {
+				t.Fatalf("subscriber: %v", err)
+			}
+			if seq < rest.Sequence {
+				return false, fmt.Sprintf("at %v of %v", seq, rest.Sequence)
+			}
+			if bids != levels(rest.Bids) || asks != levels(rest.Asks) {
+				t.Fatalf("%s: the subscriber's book differs from the server's:\n%s\n%s", id, bids, levels(rest.Bids))
+			}
+			return true, ""
+		})
 	}
 }
 

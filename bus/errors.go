@@ -27,3 +27,7 @@ var ErrNoConn = errors.New("bus: no NATS connection")
 // ErrNoProducts is returned by NewFollower when it is given no product to
 // follow; list them in Config.Products or the catalog.
 var ErrNoProducts = errors.New("bus: no products to follow")
+
+// ErrNoPublish is returned by NewFollower without a function to hand the
+// events to; pass the fan-out server's Publish.
+var ErrNoPublish = errors.New("bus: no publish function")

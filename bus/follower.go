@@ -80,6 +80,9 @@ func NewFollower(nc *nats.Conn, cfg Config, products []string, publish func(book
 	if len(products) == 0 {
 		return nil, ErrNoProducts
 	}
+	if publish == nil {
+		return nil, ErrNoPublish
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

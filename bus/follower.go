@@ -63,6 +63,7 @@ type ingest struct {
 	id       string
 	epoch    uint64
 	seen     time.Time
+	lag      time.Duration     // receipt time minus the last Beat's time
 	products map[string]uint64 // product -> Seq announced
 }
 
@@ -260,7 +261,7 @@ func (f *Follower) onBeat(m *nats.Msg) {
 		f.n.epochs.Add(1)
 		f.log.Info("ingest restarted", zap.String("ingest", b.ID), zap.Uint64("epoch", b.Epoch))
 	}
-	in.epoch, in.seen = b.Epoch, now
+	in.epoch, in.seen, in.lag = b.Epoch, now, now.Sub(b.Time)
 	in.products = make(map[string]uint64, len(b.Products))
 	for _, ps := range b.Products {
 		in.products[ps.Product] = ps.Seq

@@ -35,10 +35,13 @@ type FollowerStats struct {
 
 // IngestStats is an ingest as its Beats describe it.
 type IngestStats struct {
-	ID       string  `json:"id"`
-	Epoch    uint64  `json:"epoch"`
-	Alive    bool    `json:"alive"`
-	AgeSecs  float64 `json:"last_beat_age_seconds"`
+	ID      string  `json:"id"`
+	Epoch   uint64  `json:"epoch"`
+	Alive   bool    `json:"alive"`
+	AgeSecs float64 `json:"last_beat_age_seconds"`
+	// LagSecs is how late the last Beat arrived: its receipt time minus the
+	// time the ingest stamped on it (clocks of both hosts must agree).
+	LagSecs  float64 `json:"beat_lag_seconds"`
 	Products int     `json:"products"`
 }
 
@@ -68,7 +71,7 @@ func (f *Follower) Stats() FollowerStats {
 	defer f.mu.Unlock()
 	for _, in := range f.ingests {
 		s.Ingests = append(s.Ingests, IngestStats{ID: in.id, Epoch: in.epoch, Products: len(in.products),
-			Alive: now.Sub(in.seen) < f.cfg.IngestTimeout, AgeSecs: now.Sub(in.seen).Seconds()})
+			Alive: now.Sub(in.seen) < f.cfg.IngestTimeout, AgeSecs: now.Sub(in.seen).Seconds(), LagSecs: in.lag.Seconds()})
 	}
 	sort.Slice(s.Ingests, func(i, j int) bool { return s.Ingests[i].ID < s.Ingests[j].ID })
 	for _, p := range f.order {

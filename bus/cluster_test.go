@@ -151,3 +151,23 @@ func TestFailover(t *testing.T) {
 		t.Errorf("statuses %v; want the failover announced", r.msgs["SOL-USD"])
 	}
 }
+
+// TestSharedIngestID: two ingests misconfigured with the same id; the edge
+// follows the newer epoch and ignores the older one's beats and events.
+func TestSharedIngestID(t *testing.T) {
+	ns := startNATS(t)
+	cfg := testConfig(ns.url(), "a")
+	old := startIngest(t, cfg)
+	f, r := startEdge(t, cfg)
+	converge(t, r, old, time.Second)
+	newer := startIngest(t, cfg)
+	newer.step(30)
+	old.step(50)
+	converge(t, r, newer, 2*time.Second)
+	old.step(50)
+	newer.step(50)
+	converge(t, r, newer, time.Second)
+	if s := f.Stats(); s.Malformed == 0 || s.Epochs != 1 {
+		t.Errorf("stats = %+v; want the older beats refused, one new epoch", s)
+	}
+}

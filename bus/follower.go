@@ -64,6 +64,7 @@ type ingest struct {
 	epoch    uint64
 	seen     time.Time
 	lag      time.Duration     // receipt time minus the last Beat's time
+	shared   bool              // an older epoch's Beats came too (logged once)
 	products map[string]uint64 // product -> Seq announced
 }
 
@@ -255,6 +256,14 @@ func (f *Follower) onBeat(m *nats.Msg) {
 		in = &ingest{id: b.ID}
 		f.ingests[b.ID] = in
 		f.log.Info("ingest seen", zap.String("ingest", b.ID), zap.Uint64("epoch", b.Epoch))
+	}
+	if b.Epoch < in.epoch && now.Sub(in.seen) < f.cfg.IngestTimeout {
+		f.n.malformed.Add(1) // an older epoch beside a live newer one: two ingests share an id
+		if !in.shared {
+			in.shared = true
+			f.log.Warn("two ingests share an id; following the newest", zap.String("ingest", b.ID))
+		}
+		return
 	}
 	restarted := in.epoch != 0 && in.epoch != b.Epoch
 	if restarted {

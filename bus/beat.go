@@ -19,20 +19,21 @@ type Beat struct {
 	Time  time.Time
 	// Products lists the ingest's products that have a book (a snapshot was
 	// published) with the Seq of the last event published for each before
-	// the Beat.
+	// the Beat, and whether the product is online at the ingest.
 	Products []ProductSeq
 }
 
-// ProductSeq is a product and a Seq of its stream.
+// ProductSeq is a product, a Seq of its stream and its status then.
 type ProductSeq struct {
 	Product string
 	Seq     uint64
+	Online  bool
 }
 
 // The Beat encoding, version 1:
 //
 //	beat = version 16 uvarint(epoch) string(id) varint(time_ns)
-//	       uvarint(n) n*(string(product) uvarint(seq))
+//	       uvarint(n) n*(string(product) uvarint(seq) byte(online 0|1))
 
 // AppendBeat appends b to dst.
 func AppendBeat(dst []byte, b *Beat) []byte {
@@ -44,6 +45,7 @@ func AppendBeat(dst []byte, b *Beat) []byte {
 	for _, p := range b.Products {
 		dst = appendString(dst, p.Product)
 		dst = binary.AppendUvarint(dst, p.Seq)
+		dst = append(dst, boolByte(p.Online))
 	}
 	return dst
 }
@@ -61,10 +63,10 @@ func DecodeBeat(data []byte) (Beat, error) {
 	b.Epoch = r.uvarint()
 	b.ID = r.string()
 	b.Time = r.time()
-	if n := r.count(2); n > 0 {
+	if n := r.count(3); n > 0 {
 		b.Products = make([]ProductSeq, n)
 		for i := range b.Products {
-			b.Products[i] = ProductSeq{Product: r.string(), Seq: r.uvarint()}
+			b.Products[i] = ProductSeq{Product: r.string(), Seq: r.uvarint(), Online: r.bool()}
 		}
 	}
 	if err := r.end(); err != nil {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/tickerfan/tickerfan/model"
 )
 
 // TestLateEdge: an edge that starts after the ingest has every book within
@@ -169,5 +171,29 @@ func TestSharedIngestID(t *testing.T) {
 	converge(t, r, newer, time.Second)
 	if s := f.Stats(); s.Malformed == 0 || s.Epochs != 1 {
 		t.Errorf("stats = %+v; want the older beats refused, one new epoch", s)
+	}
+}
+
+// TestFailoverOnUpstreamLoss: both ingests live, but one product is offline
+// at the followed one (its upstream failed): the edge moves that product to
+// the ingest where it is online, and leaves the others where they are.
+func TestFailoverOnUpstreamLoss(t *testing.T) {
+	ns := startNATS(t)
+	a := startIngest(t, testConfig(ns.url(), "a"))
+	b := startIngest(t, testConfig(ns.url(), "b"))
+	f, r := startEdge(t, testConfig(ns.url(), "edge"))
+	converge(t, r, a, time.Second)
+
+	a.market.Apply(model.Update{Kind: model.KindStatus, Product: "ETH-USD", Time: a.now, Message: "upstream disconnected"})
+	waitFor(t, 2*time.Second, "ETH-USD moves to b", func() (bool, string) {
+		s := f.Stats()
+		return s.Products[1].Ingest == "b" && s.Products[1].State == "following", fmt.Sprintf("%+v", s.Products)
+	})
+	a.step(40)
+	b.step(40)
+	converge(t, r, b, time.Second) // same seed, same steps: a's books are b's
+	s := f.Stats()
+	if s.Products[0].Ingest != "a" || s.Products[2].Ingest != "a" || s.Failovers != 1 {
+		t.Errorf("stats = %+v; want only ETH-USD moved", s)
 	}
 }

@@ -186,6 +186,8 @@ func (f *Follower) check(now time.Time) {
 			continue
 		}
 		switch {
+		case p.state == stateFollowing && p.offline && f.onlineElsewhere(p, now):
+			f.choose(p, now)
 		case p.state == stateRecovering && now.Sub(p.requested) >= f.cfg.SnapshotTimeout:
 			f.n.timeouts.Add(1)
 			f.request(p, now)
@@ -194,6 +196,12 @@ func (f *Follower) check(now time.Time) {
 			f.recover(p, now, fmt.Sprintf("stale: ingest announced seq %d, got %d", p.beatSeq, p.seq))
 		}
 	}
+}
+
+// onlineElsewhere reports whether another live ingest serves p online.
+func (f *Follower) onlineElsewhere(p *follow, now time.Time) bool {
+	b := f.best(p.id, now)
+	return b != nil && b.id != p.source && b.products[p.id].Online
 }
 
 // alive reports whether in sent a Beat within IngestTimeout listing product.
@@ -205,23 +213,40 @@ func (f *Follower) alive(in *ingest, product string, now time.Time) bool {
 	return ok
 }
 
-// choose makes p follow the lowest live ingest serving it, or wait. mu must
-// be held.
-//
-// Why lowest id, kept while it lives: every edge that started with the same
-// ingests alive follows the same one (the first choice waits 1.5 beats to
-// hear them all), and no edge leaves a live ingest, so a restarted ingest
-// (empty books until its upstream resyncs) is never followed while another
-// serves the product. A lease in a JetStream KV would give the same
-// single-leader view at the price of JetStream on the NATS servers; the
-// beats need plain NATS and converge within IngestTimeout.
-func (f *Follower) choose(p *follow, now time.Time) {
+// best returns the ingest a product should follow: among the live ones
+// serving it, those where it is online before those where it is not, the
+// lowest id first; nil when none lives.
+func (f *Follower) best(product string, now time.Time) *ingest {
 	var best *ingest
 	for _, in := range f.ingests {
-		if f.alive(in, p.id, now) && (best == nil || in.id < best.id) {
+		if !f.alive(in, product, now) {
+			continue
+		}
+		if best == nil {
+			best = in
+			continue
+		}
+		on, bestOn := in.products[product].Online, best.products[product].Online
+		if on && !bestOn || on == bestOn && in.id < best.id {
 			best = in
 		}
 	}
+	return best
+}
+
+// choose makes p follow the best ingest, or wait. mu must be held.
+//
+// Why the lowest id, kept while it lives and serves the product online:
+// every edge that started with the same ingests alive follows the same one
+// (the first choice waits 1.5 beats to hear them all), and no edge leaves a
+// live, online ingest, so a restarted ingest (no book until its upstream
+// resyncs; it lists the product only then) does not take edges back. An
+// ingest whose upstream fails (the product offline there) loses its edges to
+// one where the product is online. A lease in a JetStream KV would give the
+// same single-leader view at the price of JetStream on the NATS servers; the
+// beats need plain NATS and converge within IngestTimeout.
+func (f *Follower) choose(p *follow, now time.Time) {
+	best := f.best(p.id, now)
 	if best == nil {
 		if p.state != stateWaiting {
 			f.log.Warn("no live ingest for product", zap.String("product", p.id), zap.String("was", p.source))

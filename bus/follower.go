@@ -63,9 +63,9 @@ type ingest struct {
 	id       string
 	epoch    uint64
 	seen     time.Time
-	lag      time.Duration     // receipt time minus the last Beat's time
-	shared   bool              // an older epoch's Beats came too (logged once)
-	products map[string]uint64 // product -> Seq announced
+	lag      time.Duration         // receipt time minus the last Beat's time
+	shared   bool                  // an older epoch's Beats came too (logged once)
+	products map[string]ProductSeq // by product, as the last Beat announced
 }
 
 type followerCounters struct {
@@ -271,9 +271,9 @@ func (f *Follower) onBeat(m *nats.Msg) {
 		f.log.Info("ingest restarted", zap.String("ingest", b.ID), zap.Uint64("epoch", b.Epoch))
 	}
 	in.epoch, in.seen, in.lag = b.Epoch, now, now.Sub(b.Time)
-	in.products = make(map[string]uint64, len(b.Products))
+	in.products = make(map[string]ProductSeq, len(b.Products))
 	for _, ps := range b.Products {
-		in.products[ps.Product] = ps.Seq
+		in.products[ps.Product] = ps
 	}
 	for _, p := range f.order {
 		if p.source != b.ID {
@@ -284,8 +284,8 @@ func (f *Follower) onBeat(m *nats.Msg) {
 			f.recover(p, now, "ingest "+b.ID+" restarted")
 			continue
 		}
-		if seq, ok := in.products[p.id]; ok {
-			p.announced(seq, now)
+		if ps, ok := in.products[p.id]; ok {
+			p.announced(ps.Seq, now)
 		}
 	}
 	f.check(now)

@@ -184,7 +184,7 @@ func (p *Publisher) beat() {
 		b.Products = b.Products[:0]
 		for _, id := range ids {
 			if s := p.streams[id]; s.synced.Load() {
-				b.Products = append(b.Products, ProductSeq{Product: id, Seq: s.seq.Load()})
+				b.Products = append(b.Products, ProductSeq{Product: id, Seq: s.seq.Load(), Online: s.isOnline()})
 			}
 		}
 		buf = AppendBeat(buf[:0], &b)
@@ -210,4 +210,12 @@ type PublisherStats struct {
 func (p *Publisher) Stats() PublisherStats {
 	return PublisherStats{ID: p.cfg.IngestID, Epoch: p.epoch, Published: p.published.Load(),
 		Failed: p.failed.Load(), Snapshots: p.snapshots.Load()}
+}
+
+// isOnline reports the product's status as its feed last reported it;
+// online when the feed reports none.
+func (s *stream) isOnline() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.known || s.online
 }

@@ -75,7 +75,7 @@ func wantSameEvent(t *testing.T, got, want book.Event) {
 }
 
 func TestBeatRoundTrip(t *testing.T) {
-	in := Beat{ID: "ingest-a", Epoch: 99, Time: t0, Products: []ProductSeq{{"BTC-USD", 12}, {"ETH-USD", 0}}}
+	in := Beat{ID: "ingest-a", Epoch: 99, Time: t0, Products: []ProductSeq{{"BTC-USD", 12, true}, {"ETH-USD", 0, false}}}
 	got, err := DecodeBeat(AppendBeat(nil, &in))
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +132,7 @@ func FuzzDecodeEvent(f *testing.F) {
 	for _, c := range wireCases {
 		f.Add(AppendEvent(nil, 7, &c.ev))
 	}
-	f.Add(AppendBeat(nil, &Beat{ID: "a", Epoch: 1, Products: []ProductSeq{{"BTC-USD", 3}}}))
+	f.Add(AppendBeat(nil, &Beat{ID: "a", Epoch: 1, Products: []ProductSeq{{"BTC-USD", 3, true}}}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if beat, err := DecodeBeat(b); err == nil {
 			again := AppendBeat(nil, &beat)

@@ -36,6 +36,11 @@ func newCluster(cfg config, srv *fanout.Server, log *zap.Logger) (*cluster, erro
 		return c, nil
 	}
 	var err error
+	defer func() {
+		if err != nil { // close what was opened
+			c.stop()
+		}
+	}()
 	if c.cfg.Ingests() {
 		if c.pubC, err = bus.Connect(c.cfg, "tickerfan ingest "+c.cfg.IngestID, c.log); err != nil {
 			return nil, err
@@ -90,10 +95,14 @@ func (c *cluster) start(market *book.Market) error {
 func (c *cluster) stop() {
 	if c.fol != nil {
 		c.fol.Stop()
+	}
+	if c.subC != nil {
 		c.subC.Close()
 	}
 	if c.pub != nil {
 		c.pub.Stop()
+	}
+	if c.pubC != nil {
 		c.pubC.Close()
 	}
 }

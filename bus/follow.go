@@ -47,6 +47,8 @@ type follow struct {
 	behind    time.Time // since when seq < beatSeq without progress; zero when caught up
 	behindSeq uint64    // seq at behind
 
+	lastTradeID int64 // of the last trade handed to publish
+
 	offline bool   // the last status handed to publish was offline
 	status  string // and its message
 	reason  string // why the product last recovered, for Stats
@@ -105,8 +107,11 @@ func (f *Follower) apply(p *follow, ev book.Event) {
 	if p.seq >= p.beatSeq {
 		p.behind = time.Time{}
 	}
-	if ev.Kind == book.EventStatus {
+	switch ev.Kind {
+	case book.EventStatus:
 		p.offline, p.status = !ev.Online, ev.Message
+	case book.EventTrade:
+		p.lastTradeID = ev.Trade.TradeID
 	}
 	p.lastAt = ev.Time
 	f.emit(p, ev)
@@ -144,14 +149,22 @@ func (f *Follower) recover(p *follow, now time.Time, reason string) {
 // request asks the source for the product's snapshot. mu must be held.
 func (f *Follower) request(p *follow, now time.Time) {
 	p.requested = now
-	if err := f.nc.PublishRequest(f.subj.Snapshot(p.source, p.id), f.inbox, []byte(p.id)); err != nil {
+	req := AppendRequest(nil, p.id, p.lastTradeID)
+	if err := f.nc.PublishRequest(f.subj.Snapshot(p.source, p.id), f.inbox, req); err != nil {
 		f.log.Debug("snapshot request failed", zap.String("product", p.id), zap.Error(err))
 	}
 }
 
-// restore applies a snapshot reply of the source's epoch and the events
-// buffered after it. mu must be held.
-func (f *Follower) restore(p *follow, snap book.Event) {
+// restore applies a snapshot reply of the source's epoch: the trades the
+// product missed (so matches and the trade history have no hole), the
+// snapshot, the status, then the events buffered after it. mu must be held.
+func (f *Follower) restore(p *follow, snap book.Event, trades []book.Event) {
+	for _, ev := range trades {
+		if ev.Trade.TradeID > p.lastTradeID {
+			p.lastTradeID = ev.Trade.TradeID
+			f.emit(p, ev)
+		}
+	}
 	p.seq, p.state = snap.Seq, stateFollowing
 	p.lastAt = snap.Time
 	online, msg := snap.Online, snap.Message

@@ -223,18 +223,18 @@ func (f *Follower) onEvent(m *nats.Msg) {
 
 // onReply handles a snapshot reply. Runs on the inbox subscription's goroutine.
 func (f *Follower) onReply(m *nats.Msg) {
-	epoch, ev, err := DecodeEvent(m.Data)
+	epoch, snap, trades, err := DecodeReply(m.Data)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.stopped {
 		return
 	}
-	if err != nil || ev.Kind != book.EventSnapshot {
+	if err != nil {
 		f.n.malformed.Add(1)
 		return
 	}
-	if p := f.products[ev.Product]; p != nil && p.state == stateRecovering && epoch == p.epoch {
-		f.restore(p, ev)
+	if p := f.products[snap.Product]; p != nil && p.state == stateRecovering && epoch == p.epoch {
+		f.restore(p, snap, trades)
 	}
 }
 

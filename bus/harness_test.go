@@ -159,11 +159,12 @@ type replica struct {
 	book map[string]*book.Book
 	on   map[string]bool
 	msgs map[string][]string // status messages seen, in order
+	last map[string]int64    // the last trade id seen
 	errs []string
 }
 
 func newReplica(t *testing.T) *replica {
-	return &replica{t: t, seq: map[string]uint64{}, book: map[string]*book.Book{}, on: map[string]bool{}, msgs: map[string][]string{}}
+	return &replica{t: t, seq: map[string]uint64{}, book: map[string]*book.Book{}, on: map[string]bool{}, msgs: map[string][]string{}, last: map[string]int64{}}
 }
 
 func (r *replica) publish(ev book.Event) {
@@ -193,6 +194,12 @@ func (r *replica) publish(ev book.Event) {
 				r.errs = append(r.errs, ev.Product+": change: "+err.Error())
 			}
 		}
+	case book.EventTrade:
+		id, last := ev.Trade.TradeID, r.last[ev.Product]
+		if last != 0 && id > last+1 {
+			r.errs = append(r.errs, fmt.Sprintf("%s: trade %d after %d", ev.Product, id, last))
+		}
+		r.last[ev.Product] = id // a restarted simulator starts again at 1
 	case book.EventStatus:
 		r.on[ev.Product] = ev.Online
 		r.msgs[ev.Product] = append(r.msgs[ev.Product], ev.Message)
@@ -239,6 +246,9 @@ func (r *replica) matches(in *testIngest) (bool, string) {
 		bids, asks := b.Top(0, nil, nil)
 		if render(bids) != render(snap.Bids) || render(asks) != render(snap.Asks) {
 			return false, fmt.Sprintf("%s: book differs at ingest seq %d", id, snap.Seq)
+		}
+		if r.last[id] < snap.Ticker.TradeID { // above it after a restarted simulator
+			return false, fmt.Sprintf("%s: last trade %d, the ingest's %d", id, r.last[id], snap.Ticker.TradeID)
 		}
 	}
 	return true, ""

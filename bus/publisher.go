@@ -46,10 +46,37 @@ type stream struct {
 
 	synced atomic.Bool // a snapshot was published: the book is the upstream's
 
-	mu      sync.Mutex // guards the status fields
+	mu      sync.Mutex // guards the fields below
 	known   bool       // a status event was seen
 	online  bool
 	message string
+	trades  []book.Event // the last keptTrades trade events, a ring
+	next    int          // where the next trade goes in trades
+}
+
+// keep adds a trade event to the ring. mu must be held.
+func (s *stream) keep(ev book.Event) {
+	if len(s.trades) < keptTrades {
+		s.trades = append(s.trades, ev)
+		return
+	}
+	s.trades[s.next] = ev
+	s.next = (s.next + 1) % keptTrades
+}
+
+// tradesAfter returns the kept trades with an id above after and a Seq up to
+// seq, oldest first.
+func (s *stream) tradesAfter(after int64, seq uint64) []book.Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []book.Event
+	for i := range s.trades {
+		ev := &s.trades[(s.next+i)%len(s.trades)]
+		if ev.Trade.TradeID > after && ev.Seq <= seq {
+			out = append(out, *ev)
+		}
+	}
+	return out
 }
 
 // NewPublisher returns a Publisher for products, a map from product id to
@@ -90,9 +117,14 @@ func (p *Publisher) Publish(ev book.Event) {
 	if s == nil {
 		return
 	}
-	if ev.Kind == book.EventStatus {
+	switch ev.Kind {
+	case book.EventStatus:
 		s.mu.Lock()
 		s.known, s.online, s.message = true, ev.Online, ev.Message
+		s.mu.Unlock()
+	case book.EventTrade:
+		s.mu.Lock()
+		s.keep(ev)
 		s.mu.Unlock()
 	}
 	bp := p.bufs.Get().(*[]byte)
@@ -138,14 +170,15 @@ func (p *Publisher) Stop() {
 }
 
 // answer replies to a snapshot request with the product's current book, its
-// Seq, and the product's status; a product without a book yet gets no
-// answer. The product is the payload. Runs on the subscription's goroutine.
+// Seq and status, and the kept trades the requester has not seen (see
+// reply.go); a product without a book yet gets no answer. Runs on the
+// subscription's goroutine.
 func (p *Publisher) answer(m *nats.Msg) {
 	if m.Reply == "" {
 		return
 	}
-	id := string(m.Data)
-	if id == "" {
+	id, after, err := DecodeRequest(m.Data)
+	if err != nil {
 		return
 	}
 	s := p.streams[id]
@@ -159,7 +192,8 @@ func (p *Publisher) answer(m *nats.Msg) {
 	s.mu.Lock()
 	ev.Online, ev.Message = !s.known || s.online, s.message
 	s.mu.Unlock()
-	if err := p.nc.Publish(m.Reply, AppendEvent(nil, p.epoch, &ev)); err != nil {
+	trades := s.tradesAfter(after, ev.Seq)
+	if err := p.nc.Publish(m.Reply, AppendReply(nil, p.epoch, &ev, trades)); err != nil {
 		p.log.Warn("snapshot reply failed", zap.String("product", id), zap.Error(err))
 		return
 	}

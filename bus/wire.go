@@ -142,6 +142,11 @@ func appendString(dst []byte, s string) []byte {
 	return append(dst, s...)
 }
 
+func appendBytes(dst, b []byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(b)))
+	return append(dst, b...)
+}
+
 func appendDecimal(dst []byte, d decimal.Decimal) []byte {
 	return appendString(dst, d.String())
 }

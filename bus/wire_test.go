@@ -133,7 +133,21 @@ func FuzzDecodeEvent(f *testing.F) {
 		f.Add(AppendEvent(nil, 7, &c.ev))
 	}
 	f.Add(AppendBeat(nil, &Beat{ID: "a", Epoch: 1, Products: []ProductSeq{{"BTC-USD", 3, true}}}))
+	f.Add(AppendReply(nil, 7, &wireCases[0].ev, []book.Event{wireCases[3].ev, wireCases[3].ev}))
+	f.Add(AppendRequest(nil, "BTC-USD", 42))
 	f.Fuzz(func(t *testing.T, b []byte) {
+		if epoch, snap, trades, err := DecodeReply(b); err == nil {
+			again := AppendReply(nil, epoch, &snap, trades)
+			if _, snap2, trades2, err := DecodeReply(again); err != nil || len(trades2) != len(trades) || snap2.Product != snap.Product {
+				t.Errorf("reply does not round-trip: %v", err)
+			}
+		}
+		if product, after, err := DecodeRequest(b); err == nil && string(AppendRequest(nil, product, after)) != string(b) && len(b) < 10 {
+			p2, a2, err := DecodeRequest(AppendRequest(nil, product, after))
+			if err != nil || p2 != product || a2 != after {
+				t.Errorf("request does not round-trip")
+			}
+		}
 		if beat, err := DecodeBeat(b); err == nil {
 			again := AppendBeat(nil, &beat)
 			beat2, err := DecodeBeat(again)
@@ -176,5 +190,27 @@ func BenchmarkWire(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+func TestReplyRoundTrip(t *testing.T) {
+	snap, trade := wireCases[0].ev, wireCases[3].ev
+	trade.Product = snap.Product
+	b := AppendReply(nil, 9, &snap, []book.Event{trade, trade})
+	epoch, got, trades, err := DecodeReply(b)
+	if err != nil || epoch != 9 || len(trades) != 2 {
+		t.Fatalf("DecodeReply = %d, %d trades, %v", epoch, len(trades), err)
+	}
+	wantSameEvent(t, got, snap)
+	wantSameEvent(t, trades[1], trade)
+	if _, _, _, err := DecodeReply(AppendReply(nil, 9, &trade, nil)); !errors.Is(err, ErrKind) {
+		t.Errorf("reply without a snapshot first: %v", err)
+	}
+	if _, _, _, err := DecodeReply(b[:len(b)-1]); err == nil {
+		t.Error("truncated reply accepted")
+	}
+	product, after, err := DecodeRequest(AppendRequest(nil, "A.B", -1))
+	if err != nil || product != "A.B" || after != -1 {
+		t.Errorf("DecodeRequest = %q %d %v", product, after, err)
 	}
 }

@@ -156,6 +156,14 @@ func TestClusterFaults(t *testing.T) {
 	e2.done <- nil
 	e2 = startProcess(t, "-config", edgeConfig(t), "-nats", ns.url())
 	waitExact(t, ex, 1000, e2.addr)
+	for _, id := range upstreamProducts { // the late edge got the ticker and the recent trades
+		waitTrade(t, ex, e2.addr, id)
+		var trades []map[string]any
+		getJSON(t, "http://"+e2.addr+"/products/"+id+"/trades?limit=5", &trades)
+		if len(trades) != 5 || trades[0]["trade_id"].(float64) != float64(ex.LastTradeID(id)) {
+			t.Errorf("%s: the restarted edge's trades %v; want the last 5, newest %d first", id, trades, ex.LastTradeID(id))
+		}
+	}
 
 	in.cmd.Process.Kill() // the ingest killed, and started again on a moving market
 	<-in.done
@@ -163,6 +171,10 @@ func TestClusterFaults(t *testing.T) {
 	in = startProcess(t, "-config", ingestCfg, "-nats", ns.url())
 	waitExact(t, ex, 1500, in.addr, e1.addr, e2.addr)
 	subscriberExact(t, sub, e1.addr)
+	for _, id := range upstreamProducts {
+		waitTrade(t, ex, e1.addr, id)
+		waitTrade(t, ex, e2.addr, id)
+	}
 	waitFor(t, 5*time.Second, "edges follow the new epoch", func() (bool, string) {
 		s := clusterOf(t, e1.addr)
 		epoch := clusterOf(t, in.addr).Publisher.Epoch

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tickerfan/tickerfan/book"
+	"github.com/tickerfan/tickerfan/model"
 )
 
 // Publisher is the ingest side: it publishes every event of its products on
@@ -50,31 +51,47 @@ type stream struct {
 	known   bool       // a status event was seen
 	online  bool
 	message string
-	trades  []book.Event // the last keptTrades trade events, a ring
-	next    int          // where the next trade goes in trades
+	trades  []keptTrade // the last keptTrades trades, a ring
+	next    int         // where the next trade goes in trades
+}
+
+// keptTrade is what a stream keeps of a trade event: not its ticker, which
+// would cost four times as much.
+type keptTrade struct {
+	seq         uint64
+	upstreamSeq int64
+	at          time.Time
+	trade       model.Trade
 }
 
 // keep adds a trade event to the ring. mu must be held.
-func (s *stream) keep(ev book.Event) {
+func (s *stream) keep(ev *book.Event) {
+	k := keptTrade{seq: ev.Seq, upstreamSeq: ev.UpstreamSeq, at: ev.Time, trade: ev.Trade}
 	if len(s.trades) < keptTrades {
-		s.trades = append(s.trades, ev)
+		s.trades = append(s.trades, k)
 		return
 	}
-	s.trades[s.next] = ev
+	s.trades[s.next] = k
 	s.next = (s.next + 1) % keptTrades
 }
 
-// tradesAfter returns the kept trades with an id above after and a Seq up to
-// seq, oldest first.
-func (s *stream) tradesAfter(after int64, seq uint64) []book.Event {
+// tradesAfter returns, as trade events, the kept trades of snap's product
+// with an id above after that snap includes (a Seq up to its Seq), oldest
+// first. Each one's ticker is snap's with the trade's id, price, size, taker
+// side and time: the statistics and best bid and ask of the past are not kept.
+func (s *stream) tradesAfter(after int64, snap *book.Event) []book.Event {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []book.Event
 	for i := range s.trades {
-		ev := &s.trades[(s.next+i)%len(s.trades)]
-		if ev.Trade.TradeID > after && ev.Seq <= seq {
-			out = append(out, *ev)
+		k := &s.trades[(s.next+i)%len(s.trades)]
+		if k.trade.TradeID <= after || k.seq > snap.Seq {
+			continue
 		}
+		tk := snap.Ticker
+		tk.TradeID, tk.Price, tk.LastSize, tk.Side, tk.Time = k.trade.TradeID, k.trade.Price, k.trade.Size, k.trade.Side.Opposite(), k.at
+		out = append(out, book.Event{Kind: book.EventTrade, Product: s.product, Seq: k.seq, Time: k.at,
+			UpstreamSeq: k.upstreamSeq, Trade: k.trade, Ticker: tk, LastTradeID: k.trade.TradeID})
 	}
 	return out
 }
@@ -124,7 +141,7 @@ func (p *Publisher) Publish(ev book.Event) {
 		s.mu.Unlock()
 	case book.EventTrade:
 		s.mu.Lock()
-		s.keep(ev)
+		s.keep(&ev)
 		s.mu.Unlock()
 	}
 	bp := p.bufs.Get().(*[]byte)
@@ -192,7 +209,7 @@ func (p *Publisher) answer(m *nats.Msg) {
 	s.mu.Lock()
 	ev.Online, ev.Message = !s.known || s.online, s.message
 	s.mu.Unlock()
-	trades := s.tradesAfter(after, ev.Seq)
+	trades := s.tradesAfter(after, &ev)
 	if err := p.nc.Publish(m.Reply, AppendReply(nil, p.epoch, &ev, trades)); err != nil {
 		p.log.Warn("snapshot reply failed", zap.String("product", id), zap.Error(err))
 		return

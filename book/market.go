@@ -2,7 +2,9 @@ package book
 
 import (
 	"fmt"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/tickerfan/tickerfan/model"
 	"go.uber.org/zap"
@@ -13,7 +15,8 @@ import (
 //
 // Concurrency: Apply for one product must be called by one goroutine at a time
 // (the feed that owns the product); Apply for different products may run
-// concurrently. Counters is safe at any time. Market starts no goroutines.
+// concurrently. Counters and Snapshot are safe at any time. Market starts no
+// goroutines.
 type Market struct {
 	cfg      Config
 	log      *zap.Logger
@@ -25,21 +28,27 @@ type Market struct {
 }
 
 // product is one product's state; only its single writer touches it, except
-// the atomic counters.
+// the atomic counters and Snapshot, which reads under mu. The writer holds mu
+// for a whole Apply (publish included), so a snapshot is never torn and its
+// Seq is that of the last event published before it. Uncontended, mu costs
+// about 15 ns an update.
 type product struct {
+	mu          sync.Mutex
 	id          string
 	book        *Book
 	stats       rolling
 	ticker      Ticker
 	lastTradeID int64
-	seq         uint64 // Seq of the last published event
+	seq         uint64    // Seq of the last published event
+	lastTime    time.Time // Time of the last published event
 	n           counters
 	rejectLog   sampler
 }
 
 // NewMarket returns a Market for products with empty books. publish receives
 // every event, synchronously on the goroutine that called Apply, and owns the
-// event's slices; it must not call Apply for the same product. A nil log
+// event's slices; it must not call Apply or Snapshot for the same product
+// (the product's lock is held while it runs). A nil log
 // discards logs. It fails on an invalid cfg, an empty or repeated product id,
 // or a nil publish.
 func NewMarket(cfg Config, products []model.Product, publish func(Event), log *zap.Logger) (*Market, error) {
@@ -105,6 +114,8 @@ func (m *Market) Apply(u model.Update) {
 		return
 	}
 	p.n.updates.Add(1)
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	switch u.Kind {
 	case model.KindSnapshot:
 		m.applySnapshot(p, &u)
@@ -227,6 +238,7 @@ func (m *Market) badUpdate(p *product, u *model.Update) {
 // sequence, and publishes it.
 func (m *Market) emit(p *product, u *model.Update, ev Event) {
 	p.seq++
+	p.lastTime = u.Time
 	ev.Product, ev.Seq, ev.Time, ev.UpstreamSeq = p.id, p.seq, u.Time, u.Sequence
 	m.publish(ev)
 }
@@ -278,4 +290,25 @@ func (m *Market) Ticker(product string) (Ticker, bool) {
 		return Ticker{}, false
 	}
 	return p.ticker, true
+}
+
+// Snapshot returns product's current book as an EventSnapshot (with the
+// Ticker once a trade was seen) whose Seq is that of the last event published
+// for the product: applying the events after Seq to it gives the live book.
+// Time is the time of that last event. ok is false for an unknown product.
+// Safe for concurrent use with Apply; the event's slices are the caller's.
+func (m *Market) Snapshot(product string) (ev Event, ok bool) {
+	p := m.products[product]
+	if p == nil {
+		return Event{}, false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ev = Event{Kind: EventSnapshot, Product: p.id, Seq: p.seq, Time: p.lastTime}
+	ev.Bids, ev.Asks = p.book.Top(0,
+		make([]model.Level, 0, p.book.Len(model.Buy)), make([]model.Level, 0, p.book.Len(model.Sell)))
+	if p.ticker.Valid() {
+		ev.Ticker = p.ticker
+	}
+	return ev, true
 }

@@ -391,3 +391,57 @@ func TestConfigValidate(t *testing.T) {
 		t.Errorf("Validate = %v, want %s", fields, want)
 	}
 }
+
+// TestMarketSnapshot checks that Snapshot is the live book as of the last
+// event's Seq, and that it is safe beside a writer: replaying the events
+// after its Seq onto it always gives the writer's final book.
+func TestMarketSnapshot(t *testing.T) {
+	var mu sync.Mutex
+	var evs []Event
+	m, err := NewMarket(Config{}, []model.Product{{ID: "BTC-USD"}}, func(ev Event) {
+		mu.Lock()
+		evs = append(evs, ev)
+		mu.Unlock()
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := m.Snapshot("NOPE"); ok {
+		t.Error("Snapshot of an unknown product: ok")
+	}
+	m.Apply(model.Update{Kind: model.KindSnapshot, Product: "BTC-USD", Time: t0,
+		Bids: levels(t, "100:1"), Asks: levels(t, "101:1")})
+	snap, ok := m.Snapshot("BTC-USD")
+	if !ok || snap.Kind != EventSnapshot || snap.Seq != 1 || !snap.Time.Equal(t0) ||
+		render(snap.Bids) != "100:1" || render(snap.Asks) != "101:1" {
+		t.Fatalf("Snapshot = %+v, %v", snap, ok)
+	}
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 1; i <= 500; i++ {
+			m.Apply(model.Update{Kind: model.KindChanges, Product: "BTC-USD", Time: t0,
+				Changes: []model.Change{change(model.Buy, fmt.Sprint(90+i%10), fmt.Sprint(i))}})
+		}
+	}()
+	var mid Event
+	for i := 0; i < 50; i++ {
+		mid, _ = m.Snapshot("BTC-USD")
+	}
+	<-done
+	b := New("BTC-USD")
+	if err := b.ApplySnapshot(mid.Bids, mid.Asks); err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range evs {
+		if ev.Seq > mid.Seq {
+			applyEvent(t, b, ev)
+		}
+	}
+	bids, asks := m.Book("BTC-USD").Top(0, nil, nil)
+	wantBook(t, b, render(bids), render(asks))
+	if mid.Seq < 1 || mid.Seq > 501 {
+		t.Errorf("Snapshot Seq = %d, want 1..501", mid.Seq)
+	}
+}

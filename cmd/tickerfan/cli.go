@@ -18,6 +18,7 @@ const usageText = `Usage: tickerfan [flags]                serve (default: simul
        tickerfan record [flags]         record an upstream feed to a file (tickerfan record -h)
        tickerfan sub [flags]            subscribe and print messages, one JSON per line (tickerfan sub -h)
        tickerfan healthcheck [flags]    exit 0 when a tickerfan's /healthz answers 200 (for containers)
+       tickerfan cluster [flags]        NATS, an ingest and two edges on one machine (tickerfan cluster -h)
        tickerfan help                   this text
        tickerfan version                the build (as -version)
 
@@ -31,6 +32,7 @@ var commands = map[string]func(args []string, stdout, stderr io.Writer) int{
 	"record":      func(args []string, _, stderr io.Writer) int { return runRecord(args, stderr) },
 	"sub":         runSub,
 	"healthcheck": runHealthcheck,
+	"cluster":     runDemo,
 	"version": func(args []string, stdout, stderr io.Writer) int {
 		if len(args) > 0 {
 			return usageError(stderr, nil, "version takes no arguments (got %q)", args)
@@ -73,7 +75,7 @@ func usageError(stderr io.Writer, fs *flag.FlagSet, format string, args ...any) 
 // overrides are the flags that override config keys. They are validated as
 // the keys they override, and named as flags in the errors.
 type overrides struct {
-	listen, logFormat, logLevel string
+	listen, natsURL, logFormat, logLevel string
 }
 
 // Validate checks each flag given as its config key would be checked.
@@ -97,6 +99,9 @@ func (o overrides) Validate() error {
 func (o overrides) apply(cfg *config) {
 	if o.listen != "" {
 		cfg.Server.Listen = o.listen
+	}
+	if o.natsURL != "" {
+		cfg.NATS.URL = o.natsURL
 	}
 	if o.logFormat != "" {
 		cfg.Log.Format = o.logFormat

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/tickerfan/tickerfan/book"
+	"github.com/tickerfan/tickerfan/bus"
 	"github.com/tickerfan/tickerfan/fanout"
 	"github.com/tickerfan/tickerfan/internal/yamlconf"
 	"github.com/tickerfan/tickerfan/model"
@@ -18,6 +19,7 @@ type config struct {
 	Products []model.Product `yaml:"products"`
 	Feeds    []feedConfig    `yaml:"feeds"`
 	Debug    debugConfig     `yaml:"debug"`
+	NATS     bus.Config      `yaml:"nats"` // see cluster.go
 }
 
 // logConfig chooses the log level and format.
@@ -36,8 +38,11 @@ func (c config) withDefaults() config {
 	for i := range c.Products {
 		c.Products[i] = c.Products[i].WithDefaults()
 	}
-	if len(c.Feeds) == 0 {
+	if len(c.Feeds) == 0 && c.NATS.Role != bus.RoleEdge {
 		c.Feeds = []feedConfig{{}}
+	}
+	if c.NATS.Role == bus.RoleEdge {
+		c.Feeds = nil // an edge follows NATS, not an upstream
 	}
 	for i := range c.Feeds {
 		c.Feeds[i] = c.Feeds[i].WithDefaults()
@@ -92,6 +97,7 @@ func (c config) Validate() error {
 			owner[id] = name
 		}
 	}
+	errs = append(errs, c.validateNATS(known))
 	return errors.Join(errs...)
 }
 

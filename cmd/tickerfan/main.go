@@ -6,6 +6,7 @@
 //	tickerfan -check -config my.yaml   # validate and exit
 //	tickerfan record -url wss://... -products BTC-USD -out day.jsonl.gz
 //	tickerfan sub -url ws://127.0.0.1:8080/ -products BTC-USD -channels ticker
+//	tickerfan cluster                  # NATS, an ingest and two edges on one machine
 //	tickerfan -version
 package main
 
@@ -41,6 +42,7 @@ func run(args []string) int {
 	var o overrides
 	fs.StringVar(&o.listen, "listen", "", "listen address, overriding server.listen (e.g. 127.0.0.1:8080)")
 	check := fs.Bool("check", false, "check the config as startup would (files, addresses, feeds), print the problems, and exit (0 ok, 1 not)")
+	fs.StringVar(&o.natsURL, "nats", "", "NATS URL, overriding nats.url (e.g. nats://127.0.0.1:4222)")
 	fs.StringVar(&o.logFormat, "log-format", "", "console or json, overriding log.format")
 	fs.StringVar(&o.logLevel, "log-level", "", "debug, info, warn or error, overriding log.level")
 	version := fs.Bool("version", false, "print the version and VCS revision of this build, and exit")
@@ -58,7 +60,7 @@ func run(args []string) int {
 		return 2
 	}
 	if fs.NArg() > 0 {
-		return usageError(stderr, fs, "unexpected argument %q: the server takes flags only; a subcommand (record, sub, healthcheck, help, version) comes first", fs.Arg(0))
+		return usageError(stderr, fs, "unexpected argument %q: the server takes flags only; a subcommand (record, sub, cluster, healthcheck, help, version) comes first", fs.Arg(0))
 	}
 	if *version {
 		fmt.Fprintln(stdout, buildinfo.String("tickerfan"))

@@ -17,11 +17,15 @@ import (
 // serve wires feed -> book -> fanout and runs until ctx is cancelled, then
 // shuts down gracefully: feeds stop, connections get 1001, the process exits.
 func serve(ctx context.Context, cfg config, log *zap.Logger) error {
-	srv, err := fanout.New(cfg.Server, cfg.Products, log)
+	srv, err := fanout.New(cfg.Server, cfg.servedProducts(), log)
 	if err != nil {
 		return err
 	}
-	market, err := book.NewMarket(cfg.Book, cfg.Products, srv.Publish, log.Named("book"))
+	cl, err := newCluster(cfg, srv, log)
+	if err != nil {
+		return err
+	}
+	market, err := book.NewMarket(cfg.Book, cfg.Products, cl.publish(srv.Publish), log.Named("book"))
 	if err != nil {
 		return err
 	}
@@ -48,6 +52,10 @@ func serve(ctx context.Context, cfg config, log *zap.Logger) error {
 		defer stopPprof()
 	}
 
+	if err := cl.start(market); err != nil {
+		return err
+	}
+	defer cl.stop()
 	feedCtx, stopFeeds := context.WithCancel(ctx)
 	var feeds sync.WaitGroup
 	for _, src := range sources {

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tickerfan/tickerfan/book"
+	"github.com/tickerfan/tickerfan/bus"
 	"github.com/tickerfan/tickerfan/internal/yamlconf"
 )
 
@@ -131,17 +132,25 @@ func relativeNote(path string) string {
 	return " (relative to " + wd + ")"
 }
 
-// unservedProducts reports catalog products that no feed carries: they
-// would stay offline forever.
+// unservedProducts reports catalog products that the node serves but that
+// neither a feed of its own nor, on an edge, NATS carries: they would stay
+// offline forever.
 func unservedProducts(cfg config) error {
 	served := map[string]bool{}
-	for _, fc := range cfg.Feeds {
-		for _, p := range cfg.feedProducts(fc) {
-			served[p.ID] = true
+	if cfg.NATS.Role != bus.RoleEdge {
+		for _, fc := range cfg.Feeds {
+			for _, p := range cfg.feedProducts(fc) {
+				served[p.ID] = true
+			}
+		}
+	}
+	if cfg.NATS.Follows() {
+		for _, id := range cfg.followedProducts() {
+			served[id] = true
 		}
 	}
 	var errs []error
-	for i, p := range cfg.Products {
+	for i, p := range cfg.servedProducts() {
 		if !served[p.ID] {
 			errs = append(errs, yamlconf.Errorf(fmt.Sprintf("products[%d]", i),
 				"%s comes from no feed, so it would stay offline; add it to a feed's products or remove it", p.ID))

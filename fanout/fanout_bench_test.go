@@ -8,6 +8,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/tickerfan/tickerfan/book"
+	"github.com/tickerfan/tickerfan/fanout/transport"
 	"github.com/tickerfan/tickerfan/model"
 )
 
@@ -15,7 +16,7 @@ import (
 // never flush (their flush is marked in progress), so the benchmark measures
 // exactly the hub's work per event: apply to the replica, encode once, queue
 // to every subscriber.
-func benchTopic(b *testing.B, n int) (*Server, *topic, []*Conn) {
+func benchTopic(b *testing.B, n int) (*Server, *topic, []*transport.Conn) {
 	b.Helper()
 	s, err := New(Config{MaxQueueBytes: 1 << 30}, model.DefaultProducts()[:1], nil)
 	if err != nil {
@@ -26,9 +27,9 @@ func benchTopic(b *testing.B, n int) (*Server, *topic, []*Conn) {
 	bids := []model.Level{{Price: decimal.RequireFromString("100.00"), Size: decimal.RequireFromString("1")}}
 	asks := []model.Level{{Price: decimal.RequireFromString("101.00"), Size: decimal.RequireFromString("1")}}
 	t.handle(&book.Event{Kind: book.EventSnapshot, Product: "BTC-USD", Seq: 1, Bids: bids, Asks: asks}, s.metrics)
-	conns := make([]*Conn, n)
+	conns := make([]*transport.Conn, n)
 	for i := range conns {
-		conns[i] = &Conn{srv: s, flushing: true}
+		conns[i] = s.tr.NewDetached()
 		t.subs[chLevel2].add(conns[i])
 	}
 	return s, t, conns
@@ -48,7 +49,7 @@ func BenchmarkFanout(b *testing.B) {
 				if i%256 == 255 {
 					b.StopTimer()
 					for _, c := range conns {
-						c.out, c.outBytes = c.out[:0], 0
+						c.Discard()
 					}
 					b.StartTimer()
 				}

@@ -34,7 +34,7 @@ func TestSlowConsumerConflatesAndStaysExact(t *testing.T) {
 	c.send(`{"type":"subscribe","product_ids":["BTC-USD"],"channels":["level2","ticker"]}`)
 
 	waitConflated(t, ts, 20*time.Second, "no conflation within 20s of not reading")
-	if c2 := ts.srv.registry.len(); c2 != 1 {
+	if c2 := ts.srv.tr.Len(); c2 != 1 {
 		t.Fatalf("slow consumer was disconnected (%d connections)", c2)
 	}
 
@@ -120,7 +120,7 @@ func TestKernelUnsentBytesKeepsBacklogVisible(t *testing.T) {
 func waitConflated(t *testing.T, ts *testServer, within time.Duration, why string) {
 	t.Helper()
 	deadline := time.Now().Add(within)
-	for ts.srv.metrics.conflated.Load() == 0 {
+	for ts.srv.tr.Stats().Conflated.Load() == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal(why)
 		}

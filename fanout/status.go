@@ -1,10 +1,13 @@
 package fanout
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/tickerfan/tickerfan/fanout/transport"
+)
 
 // statusBoard is the state of the status channel: every product's online
-// state and the connections subscribed to it. mu guards all; lock order:
-// statusBoard.mu, then Conn.mu.
+// state and the connections subscribed to it. mu guards all.
 type statusBoard struct {
 	mu       sync.Mutex
 	cat      *catalog
@@ -49,7 +52,7 @@ func (b *statusBoard) setLocked(idx int, st productStatus) {
 	b.states[idx] = st
 	b.frame = nil
 	if b.subs.len() > 0 {
-		b.subs.send(outFrame{b: b.frameLocked(), kind: kindKeep})
+		b.subs.send(keep(b.frameLocked()))
 	}
 }
 
@@ -58,7 +61,7 @@ func (b *statusBoard) broadcast() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.subs.len() > 0 {
-		b.subs.send(outFrame{b: b.frameLocked(), kind: kindKeep})
+		b.subs.send(keep(b.frameLocked()))
 	}
 }
 
@@ -70,17 +73,17 @@ func (b *statusBoard) frameLocked() []byte {
 }
 
 // add subscribes c and sends it the current status.
-func (b *statusBoard) add(c *Conn) {
+func (b *statusBoard) add(c *transport.Conn) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if !c.isOpen() {
-		return
+	if !c.Open() {
+		return // closed meanwhile: its OnClose may already have run
 	}
 	b.subs.add(c)
-	c.send(outFrame{b: b.frameLocked(), kind: kindKeep})
+	c.Send(b.frameLocked(), transport.Keep, 0)
 }
 
-func (b *statusBoard) remove(c *Conn) {
+func (b *statusBoard) remove(c *transport.Conn) {
 	b.mu.Lock()
 	b.subs.remove(c)
 	b.mu.Unlock()

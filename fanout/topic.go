@@ -2,11 +2,13 @@ package fanout
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/tickerfan/tickerfan/book"
+	"github.com/tickerfan/tickerfan/fanout/transport"
 	"github.com/tickerfan/tickerfan/model"
 )
 
@@ -15,15 +17,18 @@ import (
 // ticker, recent trades, and the subscribers of each channel. Frames are
 // encoded once here and the same bytes go to every subscriber.
 //
-// mu guards all fields. It is held while frames are queued, so a subscriber
-// added under mu sees its snapshot strictly before the next update.
+// mu guards all fields but view, counts and trades. It is held while frames
+// are queued, so a subscriber added under mu sees its snapshot strictly
+// before the next update. REST reads view and trades, and /metrics reads
+// counts, without it.
 type topic struct {
 	mu  sync.Mutex
 	idx productIndex
 	p   *model.Product
 	log *zap.Logger
 
-	subs [numChannels]subSet // subscribers per channel (level2 ones without checksum)
+	subs   [numChannels]subSet       // subscribers per channel (level2 ones without checksum)
+	counts [numChannels]atomic.Int64 // subscribers per channel, checksum ones included, for /metrics
 
 	eventSeq uint64 // last event Seq seen, for gap detection
 
@@ -42,7 +47,12 @@ type topic struct {
 	lastTradeSeq  int64
 	lastTradeTime time.Time
 	lastMatch     []byte
-	trades        tradeRing
+
+	tradesMu sync.RWMutex // guards trades; written under mu, read by REST without it
+	trades   tradeRing
+
+	view      atomic.Pointer[view] // for REST; see view.go
+	viewStale bool                 // state changed since view was published
 
 	upstreamSeq int64
 	lastTradeID int64
@@ -102,6 +112,8 @@ func (t *topic) onSnapshot(ev *book.Event) {
 	}
 	t.l2.sendSnapshot(t)
 	t.batch.sendSnapshot(t)
+	t.viewStale = true
+	t.publishView()
 }
 
 func (t *topic) onUpdate(ev *book.Event, m *metrics) {
@@ -118,7 +130,7 @@ func (t *topic) onUpdate(ev *book.Event, m *metrics) {
 		}
 	}
 	t.l2.advanced()
-	t.batchDirty, t.lastTime = true, ev.Time
+	t.batchDirty, t.lastTime, t.viewStale = true, ev.Time, true
 	t.l2.sendUpdate(t, ev.Time, ev.Changes)
 }
 
@@ -127,13 +139,16 @@ func (t *topic) onTrade(ev *book.Event) {
 	t.tickerDirty = true
 	t.lastTrade, t.lastTradeSeq, t.lastTradeTime, t.lastMatch = ev.Trade, ev.UpstreamSeq, ev.Time, nil
 	t.lastTradeID = ev.Trade.TradeID
+	t.viewStale = true
+	t.tradesMu.Lock()
 	t.trades.push(ev.Trade, ev.Time)
+	t.tradesMu.Unlock()
 	if t.subs[chTicker].len() > 0 {
 		t.subs[chTicker].send(t.conflated(chTicker, t.tickerBytes()))
 	}
 	if t.subs[chMatches].len() > 0 {
 		f := encodeMatch(t.p, "match", ev.UpstreamSeq, ev.Time, &ev.Trade)
-		t.subs[chMatches].send(outFrame{b: f, kind: kindKeep})
+		t.subs[chMatches].send(keep(f))
 	}
 }
 
@@ -169,7 +184,7 @@ func (t *topic) heartbeat(now time.Time) {
 		return
 	}
 	f := encodeHeartbeat(t.p, t.upstreamSeq, t.lastTradeID, now)
-	t.subs[chHeartbeat].send(outFrame{b: f, kind: kindKeep, product: t.idx, ch: chHeartbeat})
+	t.subs[chHeartbeat].send(keep(f))
 }
 
 // tickerBatch sends ticker_batch subscribers the ticker if it changed.
@@ -196,8 +211,8 @@ func (t *topic) stream(ch channel) *l2Stream {
 	return nil
 }
 
-// set returns the subscriber set c belongs in for ch.
-func (t *topic) set(ch channel, c *Conn, sum bool) *subSet {
+// set returns the subscriber set of ch, the checksum one when sum is set.
+func (t *topic) set(ch channel, sum bool) *subSet {
 	if sum {
 		return &t.stream(ch).sums
 	}
@@ -205,7 +220,7 @@ func (t *topic) set(ch channel, c *Conn, sum bool) *subSet {
 }
 
 func (t *topic) conflated(ch channel, b []byte) outFrame {
-	return outFrame{b: b, kind: kindConflate, ch: ch, product: t.idx}
+	return outFrame{b: b, class: transport.Conflate, key: streamKey(t.idx, ch)}
 }
 
 // The cached frames below are encoded on first use after a change. mu must be held.

@@ -76,3 +76,32 @@ func BenchmarkEncodeL2Update(b *testing.B) {
 		encodeL2Update(&p, uint64(i), now, changes, bookSum{})
 	}
 }
+
+// BenchmarkPublishView is what a shard adds per batch of events that changed
+// a product: copying its book for REST (view.go), by book depth per side.
+func BenchmarkPublishView(b *testing.B) {
+	for _, depth := range []int{50, 1000, 10000} {
+		b.Run(fmt.Sprintf("levels=%d", depth), func(b *testing.B) {
+			s, err := New(Config{}, model.DefaultProducts()[:1], nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { s.Shutdown(b.Context()) })
+			t := s.hub.topics[0]
+			var bids, asks []model.Level
+			for i := 0; i < depth; i++ {
+				bids = append(bids, model.Level{Price: decimal.New(int64(100000-i), -2), Size: decimal.New(1, 0)})
+				asks = append(asks, model.Level{Price: decimal.New(int64(100001+i), -2), Size: decimal.New(1, 0)})
+			}
+			t.handle(&book.Event{Kind: book.EventSnapshot, Product: "BTC-USD", Seq: 1, Bids: bids, Asks: asks}, s.metrics)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				t.mu.Lock()
+				t.changed()
+				t.publishView(time.Time{}, true)
+				t.mu.Unlock()
+			}
+		})
+	}
+}

@@ -50,16 +50,15 @@ func newHub(cat *catalog, cfg *Config, m *metrics, log *zap.Logger) *hub {
 // The Server's gate starts the shard goroutines (hub.start) and waits for
 // them; hub.stop tells them to return.
 type shard struct {
-	h       *hub
-	topics  []*topic
-	mu      sync.Mutex
-	cond    *sync.Cond // signalled when the queue has room again
-	queue   []book.Event
-	touched []int // scratch: products of the batch being drained
-	closed  bool
-	signal  chan struct{}
-	stop    chan struct{}
-	done    chan struct{}
+	h      *hub
+	topics []*topic
+	mu     sync.Mutex
+	cond   *sync.Cond // signalled when the queue has room again
+	queue  []book.Event
+	closed bool
+	signal chan struct{}
+	stop   chan struct{}
+	done   chan struct{}
 }
 
 func (h *hub) start(g *gate.Gate) {
@@ -126,8 +125,8 @@ func (sh *shard) run(statusTimer bool) {
 			spare = sh.drain(spare)
 		case now := <-beat.C:
 			sh.each(func(t *topic) { t.heartbeat(now) })
-		case <-batch.C:
-			sh.each((*topic).flushBatch)
+		case now := <-batch.C:
+			sh.each(func(t *topic) { t.flushBatch(now) })
 		case <-tickerBatch.C:
 			sh.each((*topic).tickerBatch)
 		case <-status.C:
@@ -157,17 +156,7 @@ func (sh *shard) drain(spare []book.Event) []book.Event {
 		}
 		h.topics[idx].handle(ev, h.metrics)
 		h.metrics.eventsIn.Add(1)
-		if n := len(sh.touched); n == 0 || sh.touched[n-1] != idx {
-			sh.touched = append(sh.touched, idx)
-		}
 	}
-	for _, idx := range sh.touched {
-		t := h.topics[idx]
-		t.mu.Lock()
-		t.publishView() // a no-op for a product already published in this batch
-		t.mu.Unlock()
-	}
-	sh.touched = sh.touched[:0]
 	clear(evs)
 	return evs
 }

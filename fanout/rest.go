@@ -109,7 +109,7 @@ func (s *Server) getBook(w http.ResponseWriter, r *http.Request, t *topic) {
 			"message": "Invalid level " + strconv.Quote(level) + ": use 1 or 2 (level 3 needs order-level data tickerfan does not carry)"})
 		return
 	}
-	v := t.currentView()
+	v := t.freshView(viewWait)
 	bids, asks := v.bids, v.asks
 	if depth > 0 {
 		bids, asks = bids[:min(depth, len(bids))], asks[:min(depth, len(asks))]
@@ -129,7 +129,7 @@ func restLevels(p *model.Product, ls []model.Level) [][]any {
 }
 
 func (s *Server) getTicker(w http.ResponseWriter, _ *http.Request, t *topic) {
-	v := t.currentView()
+	v := t.freshView(viewWait)
 	tk := v.ticker
 	bid, ask := v.best()
 	out := map[string]any{
@@ -169,7 +169,7 @@ func (s *Server) getTrades(w http.ResponseWriter, r *http.Request, t *topic) {
 }
 
 func (s *Server) getStats(w http.ResponseWriter, _ *http.Request, t *topic) {
-	tk := t.currentView().ticker
+	tk := t.freshView(viewWait).ticker
 	p := t.p
 	writeJSON(w, http.StatusOK, map[string]string{
 		"open": p.FormatPrice(tk.Open24h), "high": p.FormatPrice(tk.High24h), "low": p.FormatPrice(tk.Low24h),

@@ -51,8 +51,9 @@ type topic struct {
 	tradesMu sync.RWMutex // guards trades; written under mu, read by REST without it
 	trades   tradeRing
 
-	view      atomic.Pointer[view] // for REST; see view.go
-	viewStale bool                 // state changed since view was published
+	view       atomic.Pointer[view] // for REST; see view.go
+	version    atomic.Uint64        // bumped on every change the view shows
+	viewWanted atomic.Int64         // unix nanos of REST's last read
 
 	upstreamSeq int64
 	lastTradeID int64
@@ -61,12 +62,14 @@ type topic struct {
 // newTopic builds product p's topic; its level2 streams start at sequence
 // start (see newL2Stream).
 func newTopic(idx int, p *model.Product, cfg *Config, start uint64, log *zap.Logger) *topic {
-	return &topic{
+	t := &topic{
 		idx: productIndex(idx), p: p, log: log.With(zap.String("product", p.ID)),
 		l2:     newL2Stream(chLevel2, p.ID, start, cfg.ResumeHistory),
 		batch:  newL2Stream(chLevel2Batch, p.ID, start, cfg.ResumeHistory),
 		trades: newTradeRing(cfg.TradesKept),
 	}
+	t.publishView(time.Now(), true) // the empty book: REST always has a view
+	return t
 }
 
 // handle applies one event of the product's stream and fans it out.
@@ -112,8 +115,7 @@ func (t *topic) onSnapshot(ev *book.Event) {
 	}
 	t.l2.sendSnapshot(t)
 	t.batch.sendSnapshot(t)
-	t.viewStale = true
-	t.publishView()
+	t.changed()
 }
 
 func (t *topic) onUpdate(ev *book.Event, m *metrics) {
@@ -130,7 +132,8 @@ func (t *topic) onUpdate(ev *book.Event, m *metrics) {
 		}
 	}
 	t.l2.advanced()
-	t.batchDirty, t.lastTime, t.viewStale = true, ev.Time, true
+	t.batchDirty, t.lastTime = true, ev.Time
+	t.changed()
 	t.l2.sendUpdate(t, ev.Time, ev.Changes)
 }
 
@@ -139,7 +142,7 @@ func (t *topic) onTrade(ev *book.Event) {
 	t.tickerDirty = true
 	t.lastTrade, t.lastTradeSeq, t.lastTradeTime, t.lastMatch = ev.Trade, ev.UpstreamSeq, ev.Time, nil
 	t.lastTradeID = ev.Trade.TradeID
-	t.viewStale = true
+	t.changed()
 	t.tradesMu.Lock()
 	t.trades.push(ev.Trade, ev.Time)
 	t.tradesMu.Unlock()
@@ -153,10 +156,12 @@ func (t *topic) onTrade(ev *book.Event) {
 }
 
 // flushBatch sends the level2_batch stream the net change of every level since
-// its last flush, computed by comparing its book with the live one.
-func (t *topic) flushBatch() {
+// its last flush, computed by comparing its book with the live one, and
+// refreshes REST's view if REST is asking.
+func (t *topic) flushBatch(now time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.publishView(now, false)
 	if !t.batchDirty || !t.l2Ready {
 		return
 	}

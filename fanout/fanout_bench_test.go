@@ -30,7 +30,7 @@ func benchTopic(b *testing.B, n int) (*Server, *topic, []*transport.Conn) {
 	conns := make([]*transport.Conn, n)
 	for i := range conns {
 		conns[i] = s.tr.NewDetached()
-		t.subs[chLevel2].add(conns[i])
+		t.subs[chLevel2].Add(conns[i])
 	}
 	return s, t, conns
 }

@@ -192,7 +192,7 @@ func (h *hub) subscribe(c *transport.Conn, sub subscription) {
 			continue
 		}
 		sum := sub.checksum && ch.isLevel2()
-		if t.set(ch, sum).add(c) {
+		if t.set(ch, sum).Add(c) {
 			t.counts[ch].Add(1)
 		}
 		key, class := streamKey(t.idx, ch), classFor(ch)
@@ -227,8 +227,8 @@ func (h *hub) unsubscribe(c *transport.Conn, idx int, drop channelMask) {
 		if !drop.has(ch) {
 			continue
 		}
-		removed := t.subs[ch].remove(c)
-		if s := t.stream(ch); s != nil && s.sums.remove(c) {
+		removed := t.subs[ch].Remove(c)
+		if s := t.stream(ch); s != nil && s.sums.Remove(c) {
 			removed = true
 		}
 		if removed {
@@ -259,9 +259,9 @@ func (h *hub) resync(c *transport.Conn) {
 		t.mu.Lock()
 		sum := false
 		if s := t.stream(ch); s != nil {
-			sum = s.sums.has(c)
+			sum = s.sums.Has(c)
 		}
-		if f := t.current(ch, sum); f != nil && (sum || t.subs[ch].has(c)) {
+		if f := t.current(ch, sum); f != nil && (sum || t.subs[ch].Has(c)) {
 			c.Restore(key, transport.Conflate, f)
 		} else {
 			c.Restore(key, transport.Conflate) // nothing to send, or no longer followed: clear the mark

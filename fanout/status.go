@@ -51,7 +51,7 @@ func (b *statusBoard) setLocked(idx int, st productStatus) {
 	}
 	b.states[idx] = st
 	b.frame = nil
-	if b.subs.len() > 0 {
+	if b.subs.Len() > 0 {
 		b.subs.send(keep(b.frameLocked()))
 	}
 }
@@ -60,7 +60,7 @@ func (b *statusBoard) setLocked(idx int, st productStatus) {
 func (b *statusBoard) broadcast() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.subs.len() > 0 {
+	if b.subs.Len() > 0 {
 		b.subs.send(keep(b.frameLocked()))
 	}
 }
@@ -79,13 +79,13 @@ func (b *statusBoard) add(c *transport.Conn) {
 	if !c.Open() {
 		return // closed meanwhile: its OnClose may already have run
 	}
-	b.subs.add(c)
+	b.subs.Add(c)
 	c.Send(b.frameLocked(), transport.Keep, 0)
 }
 
 func (b *statusBoard) remove(c *transport.Conn) {
 	b.mu.Lock()
-	b.subs.remove(c)
+	b.subs.Remove(c)
 	b.mu.Unlock()
 }
 
@@ -99,5 +99,5 @@ func (b *statusBoard) snapshot() []productStatus {
 func (b *statusBoard) count() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.subs.len()
+	return b.subs.Len()
 }

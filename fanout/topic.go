@@ -146,10 +146,10 @@ func (t *topic) onTrade(ev *book.Event) {
 	t.tradesMu.Lock()
 	t.trades.push(ev.Trade, ev.Time)
 	t.tradesMu.Unlock()
-	if t.subs[chTicker].len() > 0 {
+	if t.subs[chTicker].Len() > 0 {
 		t.subs[chTicker].send(t.conflated(chTicker, t.tickerBytes()))
 	}
-	if t.subs[chMatches].len() > 0 {
+	if t.subs[chMatches].Len() > 0 {
 		f := encodeMatch(t.p, "match", ev.UpstreamSeq, ev.Time, &ev.Trade)
 		t.subs[chMatches].send(keep(f))
 	}
@@ -185,7 +185,7 @@ func (t *topic) flushBatch(now time.Time) {
 func (t *topic) heartbeat(now time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.subs[chHeartbeat].len() == 0 {
+	if t.subs[chHeartbeat].Len() == 0 {
 		return
 	}
 	f := encodeHeartbeat(t.p, t.upstreamSeq, t.lastTradeID, now)
@@ -200,7 +200,7 @@ func (t *topic) tickerBatch() {
 		return
 	}
 	t.tickerDirty = false
-	if t.subs[chTickerBatch].len() > 0 {
+	if t.subs[chTickerBatch].Len() > 0 {
 		t.subs[chTickerBatch].send(t.conflated(chTickerBatch, t.tickerBytes()))
 	}
 }

@@ -33,7 +33,11 @@ var headReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, ma
 func (s *Server) acceptLoop(ln net.Listener) {
 	backoff := 5 * time.Millisecond
 	for {
-		s.hsSem <- struct{}{}
+		select {
+		case s.hsSem <- struct{}{}:
+		case <-s.stopAccept: // Shutdown is taking every slot
+			return
+		}
 		nc, err := ln.Accept()
 		if err != nil {
 			<-s.hsSem
@@ -191,6 +195,9 @@ func (s *Server) register(nc net.Conn, leftover []byte) {
 	c := newConn(s, nc, rc, fd)
 	s.registry.add(c)
 	s.stats.Accepted.Add(1)
+	if s.draining.Load() {
+		c.Close(ErrShutdown) // upgraded just as Shutdown began: drain missed it
+	}
 	if len(leftover) > 0 {
 		c.in.Append(leftover)
 		if ce := c.parseFrames(); ce != nil {

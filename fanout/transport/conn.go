@@ -101,22 +101,25 @@ type Conn struct {
 	born   int64 // unix nanos
 
 	// read side (read task only)
-	in        wsframe.Input     // unparsed input; holds no buffer when idle
-	frag      wsframe.Assembler // a fragmented message so far
-	tokens    float64
-	tokensAt  int64
-	rbuf      []byte // argument and results of readFn
-	rn        int
-	rerr      error
-	readFn    func(fd uintptr)
-	resumeFn  func(fd uintptr) // re-arms the read poller; built once, so a read allocates nothing
-	resumeErr error
+	in       wsframe.Input     // unparsed input; holds no buffer when idle
+	frag     wsframe.Assembler // a fragmented message so far
+	tokens   float64
+	tokensAt int64
+	rbuf     []byte // argument and results of readFn
+	rn       int
+	rerr     error
+	readFn   func(fd uintptr)
+	resumeFn func(fd uintptr) // re-arms the read poller; built once, so a read allocates nothing
 
 	// write syscall (the flush worker only)
 	wiov    [][]byte
 	wn      int
 	werr    error
 	writeFn func(fd uintptr)
+
+	// resumeErr is set by resumeFn when the re-arm failed. Atomic: once a
+	// re-arm succeeds, the next read task may run before this one returns.
+	resumeErr atomic.Pointer[error]
 
 	lastRead atomic.Int64 // unix nanos of the last byte read
 	pingSent atomic.Int64 // unix nanos of the last unanswered ping, 0 if none
@@ -129,7 +132,12 @@ func newConn(s *Server, nc net.Conn, rc syscall.RawConn, fd int) *Conn {
 	c.tokens = float64(s.cfg.MessageBurst)
 	c.tokensAt = now
 	c.readFn = func(fd uintptr) { c.rn, c.rerr = unix.Read(int(fd), c.rbuf) }
-	c.resumeFn = func(fd uintptr) { c.resumeErr = s.readPoller.Resume(int(fd)) }
+	c.resumeFn = func(fd uintptr) {
+		if err := s.readPoller.Resume(int(fd)); err != nil {
+			failed := err // declared here, so only a failure allocates
+			c.resumeErr.Store(&failed)
+		}
+	}
 	c.writeFn = func(fd uintptr) { c.wn, c.werr = unix.Writev(int(fd), c.wiov) }
 	return c
 }

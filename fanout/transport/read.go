@@ -44,12 +44,14 @@ func (c *Conn) handleRead() {
 	if len(c.in.Bytes()) == 0 {
 		c.in.Release() // an idle connection holds no buffer, even after a spurious wakeup
 	}
-	c.resumeErr = nil
-	if err := c.rc.Control(c.resumeFn); err != nil || c.resumeErr != nil {
-		// inside Control: the fd cannot be reused meanwhile. Not re-armed,
-		// the socket would go unread until the ping timeout: close it now.
-		if err == nil {
-			c.srv.check("read_poller_resume", c.resumeErr, c)
+	// Re-armed inside Control, the fd cannot be reused meanwhile. Once
+	// re-armed, the next read task may start: touch nothing but resumeErr.
+	err := c.rc.Control(c.resumeFn)
+	if failed := c.resumeErr.Swap(nil); err != nil || failed != nil {
+		// Not re-armed, the socket would go unread until the ping timeout:
+		// close it now.
+		if failed != nil {
+			c.srv.check("read_poller_resume", *failed, c)
 		}
 		c.finalize()
 	}

@@ -73,10 +73,11 @@ type Server struct {
 	httpSrv *http.Server
 	httpLn  *chanListener
 
-	mu        sync.Mutex // guards ln
-	ln        net.Listener
-	stopSweep chan struct{}
-	stopOnce  sync.Once
+	mu         sync.Mutex // guards ln
+	ln         net.Listener
+	stopAccept chan struct{} // closed by Shutdown: the accept loop returns
+	stopSweep  chan struct{}
+	stopOnce   sync.Once
 }
 
 // New builds a transport that serves plain HTTP requests with httpHandler.
@@ -88,7 +89,8 @@ func New(cfg Config, h Handlers, httpHandler http.Handler, log *zap.Logger) (*Se
 	if log == nil {
 		log = zap.NewNop()
 	}
-	s := &Server{cfg: cfg.withDefaults(), handlers: h, log: log, born: time.Now(), stopSweep: make(chan struct{})}
+	s := &Server{cfg: cfg.withDefaults(), handlers: h, log: log, born: time.Now(),
+		stopAccept: make(chan struct{}), stopSweep: make(chan struct{})}
 	s.hsSem = make(chan struct{}, s.cfg.MaxHandshakes)
 	var err error
 	if s.readPoller, err = netpoll.New(netpoll.Config{OnError: s.pollError}); err != nil {
@@ -192,9 +194,12 @@ func (s *Server) shutdown(ctx context.Context) error {
 	s.gate.Close()
 	ln := s.ln
 	s.mu.Unlock()
+	close(s.stopAccept)
 	if ln != nil {
 		ln.Close() // ends the accept loop; its error is the one Accept returns
 	}
+	s.waitHandshakes(ctx)
+	s.drain(ctx) // what handshakes upgraded while the first drain ran
 	if err := s.httpSrv.Shutdown(ctx); err != nil {
 		s.check("http_shutdown", err, nil)
 	}
@@ -219,6 +224,19 @@ func (s *Server) drain(ctx context.Context) {
 	case <-ctx.Done():
 		s.log.Warn("shutdown timeout: closing the remaining connections", zap.Int("left", s.registry.len()))
 		s.finalizeAll()
+	}
+}
+
+// waitHandshakes waits, bounded by ctx, until no handshake is in progress, by
+// taking every handshake slot. Call it once the gate and the listener are
+// closed: no slot is ever given back.
+func (s *Server) waitHandshakes(ctx context.Context) {
+	for i := 0; i < cap(s.hsSem); i++ {
+		select {
+		case s.hsSem <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
 	}
 }
 

@@ -145,6 +145,10 @@ func (c *Conn) afterDrainLocked() (op, bool) {
 func (c *Conn) resync() {
 	if h := c.srv.handlers.OnLagging; h != nil {
 		h(c)
+	} else {
+		c.mu.Lock()
+		c.lagging = nil // no protocol to restore them: just let them flow again
+		c.mu.Unlock()
 	}
 	c.mu.Lock()
 	c.resyncing = false

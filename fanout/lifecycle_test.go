@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gobwas/ws"
+
 	"github.com/tickerfan/tickerfan/internal/testwait"
 	"github.com/tickerfan/tickerfan/model"
 )
@@ -113,6 +115,13 @@ func TestHealthDuringDrain(t *testing.T) {
 		resp.Body.Close()
 		return fmt.Sprintf("%d %s", resp.StatusCode, body), resp.StatusCode == http.StatusServiceUnavailable
 	})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_, _, _, err := ws.Dial(ctx, "ws://"+ts.addr+"/")
+	var status ws.StatusError
+	if !errors.As(err, &status) || int(status) != http.StatusServiceUnavailable {
+		t.Fatalf("an upgrade during the drain got %v, want HTTP 503", err)
+	}
 }
 
 func TestWSPathWithoutUpgradeIsRoot(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
@@ -253,4 +254,16 @@ func TestShutdownGoingAway(t *testing.T) {
 		c.Close()
 		return "still accepting", false
 	})
+}
+
+// A queued frame stays 32 bytes: every subscriber's queue holds one per
+// message, and 40 bytes cost the fan-out a third more per subscriber.
+func TestFrameIs32Bytes(t *testing.T) {
+	if n := unsafe.Sizeof(frame{}); n != 32 {
+		t.Fatalf("frame is %d bytes, want 32", n)
+	}
+	f := frame{tag: tagOf(Conflate, MaxStreamKey-1)}
+	if f.class() != Conflate || f.key() != MaxStreamKey-1 {
+		t.Fatalf("tag round trip: class %d key %d", f.class(), f.key())
+	}
 }

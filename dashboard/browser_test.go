@@ -2,7 +2,6 @@ package dashboard
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -17,36 +16,29 @@ import (
 )
 
 // The end-to-end tests drive a real headless Chromium (Debian package
-// "chromium"). When it is missing and the test runs as root with apt-get,
-// it is installed; otherwise the tests fail, saying how to install it.
+// "chromium"). go test never installs it (.ci/run does): without it, the
+// tests fail under CI (env CI set), saying how to install it, and skip
+// loudly elsewhere.
 
 var chromiumPaths = []string{"/usr/bin/chromium", "/usr/bin/chromium-browser"}
 
-var findChromium = sync.OnceValues(func() (string, error) {
+// chromiumHint says how to get the browser.
+const chromiumHint = "install it with: apt-get update && apt-get install -y chromium (Debian package chromium)"
+
+// requireChromium returns the browser's path, or ends the test: t.Fatal when
+// env CI is set, t.Skip (with the same message) otherwise.
+func requireChromium(t *testing.T) string {
+	t.Helper()
 	if p := lookChromium(); p != "" {
-		return p, nil
+		return p
 	}
-	hint := "install the Debian package: apt-get update && apt-get install -y chromium"
-	if os.Geteuid() != 0 {
-		return "", fmt.Errorf("chromium not found in %v or PATH and not running as root; %s", chromiumPaths, hint)
+	msg := fmt.Sprintf("headless Chromium is needed for the dashboard tests and was not found in %v or PATH; %s", chromiumPaths, chromiumHint)
+	if os.Getenv("CI") != "" {
+		t.Fatal(msg)
 	}
-	if _, err := exec.LookPath("apt-get"); err != nil {
-		return "", fmt.Errorf("chromium not found and apt-get is not available; %s", hint)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	for _, args := range [][]string{{"update", "-qq"}, {"install", "-y", "-qq", "chromium"}} {
-		cmd := exec.CommandContext(ctx, "apt-get", args...)
-		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return "", fmt.Errorf("apt-get %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	if p := lookChromium(); p != "" {
-		return p, nil
-	}
-	return "", errors.New("apt-get installed chromium but no binary was found")
-})
+	t.Skip("SKIPPED, NOT PASSED: " + msg)
+	return ""
+}
 
 func lookChromium() string {
 	for _, p := range chromiumPaths {
@@ -74,10 +66,7 @@ type page struct {
 // test.
 func newPage(t *testing.T, width, height int) *page {
 	t.Helper()
-	bin, err := findChromium()
-	if err != nil {
-		t.Fatalf("headless Chromium is needed for the dashboard tests: %v", err)
-	}
+	bin := requireChromium(t)
 	// Without the background-networking flags Chromium's own connections are
 	// refused in a closed network and slow it down.
 	opts := []chromedp.ExecAllocatorOption{

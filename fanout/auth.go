@@ -79,7 +79,7 @@ func newAuthenticator(a AuthConfig) *authenticator {
 	}
 	for _, k := range a.Keys {
 		au.keys[k.Key] = k
-		au.secrets[k.Key], _ = base64.StdEncoding.DecodeString(k.Secret)
+		au.secrets[k.Key], _ = base64.StdEncoding.DecodeString(k.Secret) // Validate rejected a bad one
 	}
 	return au
 }

@@ -114,12 +114,11 @@ func TestSubscriptionChurn(t *testing.T) {
 		go func() { defer wg.Done(); cc.readLoop(t) }()
 		go func(seed uint64) { defer wg.Done(); cc.churn(seed, products, stop) }(uint64(i))
 	}
-	time.Sleep(3 * time.Second)
+	<-time.After(3 * time.Second) // the length of the churn, not a wait for a condition
 	close(stop)
 	ts.stop() // the feed is quiet: every client's books must now equal the server's
-	time.Sleep(300 * time.Millisecond)
 	for _, cc := range ccs {
-		cc.c.nc.SetReadDeadline(time.Now().Add(time.Second)) // ends readLoop once drained
+		cc.c.nc.SetReadDeadline(time.Now().Add(1300 * time.Millisecond)) // ends readLoop once drained
 	}
 	wg.Wait()
 	rest := map[string]string{}

@@ -8,6 +8,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/tickerfan/tickerfan/book"
+	"github.com/tickerfan/tickerfan/fanout/transport"
 	"github.com/tickerfan/tickerfan/model"
 )
 
@@ -15,7 +16,7 @@ import (
 // never flush (their flush is marked in progress), so the benchmark measures
 // exactly the hub's work per event: apply to the replica, encode once, queue
 // to every subscriber.
-func benchTopic(b *testing.B, n int) (*Server, *topic, []*Conn) {
+func benchTopic(b *testing.B, n int) (*Server, *topic, []*transport.Conn) {
 	b.Helper()
 	s, err := New(Config{MaxQueueBytes: 1 << 30}, model.DefaultProducts()[:1], nil)
 	if err != nil {
@@ -26,10 +27,10 @@ func benchTopic(b *testing.B, n int) (*Server, *topic, []*Conn) {
 	bids := []model.Level{{Price: decimal.RequireFromString("100.00"), Size: decimal.RequireFromString("1")}}
 	asks := []model.Level{{Price: decimal.RequireFromString("101.00"), Size: decimal.RequireFromString("1")}}
 	t.handle(&book.Event{Kind: book.EventSnapshot, Product: "BTC-USD", Seq: 1, Bids: bids, Asks: asks}, s.metrics)
-	conns := make([]*Conn, n)
+	conns := make([]*transport.Conn, n)
 	for i := range conns {
-		conns[i] = &Conn{srv: s, flushing: true}
-		t.subs[chLevel2].add(conns[i])
+		conns[i] = s.tr.NewDetached()
+		t.subs[chLevel2].Add(conns[i])
 	}
 	return s, t, conns
 }
@@ -48,7 +49,7 @@ func BenchmarkFanout(b *testing.B) {
 				if i%256 == 255 {
 					b.StopTimer()
 					for _, c := range conns {
-						c.out, c.outBytes = c.out[:0], 0
+						c.Discard()
 					}
 					b.StartTimer()
 				}
@@ -73,5 +74,34 @@ func BenchmarkEncodeL2Update(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		encodeL2Update(&p, uint64(i), now, changes, bookSum{})
+	}
+}
+
+// BenchmarkPublishView is what a shard adds per batch of events that changed
+// a product: copying its book for REST (view.go), by book depth per side.
+func BenchmarkPublishView(b *testing.B) {
+	for _, depth := range []int{50, 1000, 10000} {
+		b.Run(fmt.Sprintf("levels=%d", depth), func(b *testing.B) {
+			s, err := New(Config{}, model.DefaultProducts()[:1], nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { s.Shutdown(b.Context()) })
+			t := s.hub.topics[0]
+			var bids, asks []model.Level
+			for i := 0; i < depth; i++ {
+				bids = append(bids, model.Level{Price: decimal.New(int64(100000-i), -2), Size: decimal.New(1, 0)})
+				asks = append(asks, model.Level{Price: decimal.New(int64(100001+i), -2), Size: decimal.New(1, 0)})
+			}
+			t.handle(&book.Event{Kind: book.EventSnapshot, Product: "BTC-USD", Seq: 1, Bids: bids, Asks: asks}, s.metrics)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				t.mu.Lock()
+				t.changed()
+				t.publishView(time.Time{}, true)
+				t.mu.Unlock()
+			}
+		})
 	}
 }

@@ -1,17 +1,14 @@
 package fanout
 
 import (
-	"encoding/binary"
 	"strconv"
 	"time"
 
 	"github.com/gobwas/ws"
 
+	"github.com/tickerfan/tickerfan/fanout/transport"
 	"github.com/tickerfan/tickerfan/internal/jsonw"
 )
-
-// maxServerHeader is the largest unmasked frame header (RFC 6455, 5.2).
-const maxServerHeader = 10
 
 // frameBuilder encodes one server message as a complete, unmasked WebSocket
 // text frame. The payload is appended after room reserved for the header, so
@@ -22,49 +19,12 @@ type frameBuilder struct {
 }
 
 func newFrame(sizeHint int) *frameBuilder {
-	b := make([]byte, maxServerHeader, maxServerHeader+sizeHint)
+	b := make([]byte, transport.HeaderRoom, transport.HeaderRoom+sizeHint)
 	return &frameBuilder{b: b}
 }
 
 // finish writes the header in front of the payload and returns the frame.
-func (f *frameBuilder) finish() []byte { return finishFrame(f.b, ws.OpText) }
-
-// finishFrame turns b (maxServerHeader reserved bytes, then the payload) into
-// a final frame of opcode op, right-aligning the header in the reserved room.
-func finishFrame(b []byte, op ws.OpCode) []byte {
-	n := len(b) - maxServerHeader
-	var hdr [maxServerHeader]byte
-	hdr[0] = 0x80 | byte(op)
-	var h []byte
-	switch {
-	case n < 126:
-		hdr[1] = byte(n)
-		h = hdr[:2]
-	case n <= 0xffff:
-		hdr[1] = 126
-		binary.BigEndian.PutUint16(hdr[2:], uint16(n))
-		h = hdr[:4]
-	default:
-		hdr[1] = 127
-		binary.BigEndian.PutUint64(hdr[2:], uint64(n))
-		h = hdr[:10]
-	}
-	start := maxServerHeader - len(h)
-	copy(b[start:], h)
-	return b[start:]
-}
-
-// controlFrame builds a complete control frame (ping, pong, close).
-func controlFrame(op ws.OpCode, payload []byte) []byte {
-	b := make([]byte, maxServerHeader, maxServerHeader+len(payload))
-	b = append(b, payload...)
-	return finishFrame(b, op)
-}
-
-// closeFrame builds a close frame with a code and a reason.
-func closeFrame(code ws.StatusCode, reason string) []byte {
-	return controlFrame(ws.OpClose, ws.NewCloseFrameBody(code, reason))
-}
+func (f *frameBuilder) finish() []byte { return transport.Finish(f.b, ws.OpText) }
 
 // The JSON writers below append exactly what the protocol needs; keys are
 // written as literals by the callers.

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -193,3 +195,32 @@ func getJSON(t *testing.T, url string, v any) int {
 }
 
 func sprint(v any) string { return fmt.Sprint(v) }
+
+// restSequence is a product's level2 sequence as REST's book reports it.
+func restSequence(t *testing.T, addr, id string) float64 {
+	t.Helper()
+	var b struct{ Sequence float64 }
+	getJSON(t, "http://"+addr+"/products/"+id+"/book?level=1", &b)
+	return b.Sequence
+}
+
+// metricValue is the value of an unlabelled metric on /metrics, 0 if absent.
+func metricValue(t *testing.T, addr, name string) float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatalf("GET /metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("/metrics %s: %v", name, err)
+			}
+			return f
+		}
+	}
+	return 0
+}

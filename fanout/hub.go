@@ -7,6 +7,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tickerfan/tickerfan/book"
+	"github.com/tickerfan/tickerfan/fanout/transport"
+	"github.com/tickerfan/tickerfan/internal/gate"
 )
 
 // maxShardQueue bounds the events waiting for a shard; Publish blocks past it,
@@ -16,20 +18,23 @@ const maxShardQueue = 65536
 // hub routes the event stream to topics and owns the subscription index
 // (product -> channel -> subscribers): a fan-out never scans all connections.
 type hub struct {
-	srv    *Server
-	topics []*topic
-	shards []*shard
-	status statusBoard
+	cat     *catalog
+	cfg     *Config
+	metrics *metrics
+	log     *zap.Logger
+	topics  []*topic
+	shards  []*shard
+	status  statusBoard
 }
 
-func newHub(s *Server) *hub {
-	h := &hub{srv: s}
+func newHub(cat *catalog, cfg *Config, m *metrics, log *zap.Logger) *hub {
+	h := &hub{cat: cat, cfg: cfg, metrics: m, log: log}
 	start := uint64(time.Now().UnixMicro()) // see newL2Stream
-	for i := range s.cat.products {
-		h.topics = append(h.topics, newTopic(i, &s.cat.products[i], &s.cfg, start, s.log))
+	for i := range cat.products {
+		h.topics = append(h.topics, newTopic(i, &cat.products[i], cfg, start, log))
 	}
-	h.status.init(s.cat)
-	for i := 0; i < s.cfg.Shards; i++ {
+	h.status.init(cat)
+	for i := 0; i < cfg.Shards; i++ {
 		h.shards = append(h.shards, &shard{h: h, signal: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})})
 		h.shards[i].cond = sync.NewCond(&h.shards[i].mu)
 	}
@@ -42,7 +47,8 @@ func newHub(s *Server) *hub {
 
 // shard is one fan-out goroutine and the topics it owns. Events for a product
 // always go to the same shard, so each product's stream is handled in order.
-// The hub starts the shard goroutines in start and stops them in stop.
+// The Server's gate starts the shard goroutines (hub.start) and waits for
+// them; hub.stop tells them to return.
 type shard struct {
 	h      *hub
 	topics []*topic
@@ -55,9 +61,12 @@ type shard struct {
 	done   chan struct{}
 }
 
-func (h *hub) start() {
+func (h *hub) start(g *gate.Gate) {
 	for i, sh := range h.shards {
-		go sh.run(i == 0)
+		statusTimer := i == 0
+		if !g.Go(func() { sh.run(statusTimer) }) {
+			close(sh.done)
+		}
 	}
 }
 
@@ -74,7 +83,7 @@ func (h *hub) stop() {
 
 // publish hands an event to its product's shard.
 func (h *hub) publish(ev book.Event) bool {
-	idx, ok := h.srv.cat.index[ev.Product]
+	idx, ok := h.cat.index[ev.Product]
 	if !ok {
 		return false
 	}
@@ -98,7 +107,7 @@ func (h *hub) publish(ev book.Event) bool {
 // The status timer runs on the first shard only.
 func (sh *shard) run(statusTimer bool) {
 	defer close(sh.done)
-	cfg := &sh.h.srv.cfg
+	cfg := sh.h.cfg
 	beat := time.NewTicker(time.Second)
 	batch := time.NewTicker(cfg.BatchInterval)
 	tickerBatch := time.NewTicker(cfg.TickerBatchInterval)
@@ -116,8 +125,8 @@ func (sh *shard) run(statusTimer bool) {
 			spare = sh.drain(spare)
 		case now := <-beat.C:
 			sh.each(func(t *topic) { t.heartbeat(now) })
-		case <-batch.C:
-			sh.each((*topic).flushBatch)
+		case now := <-batch.C:
+			sh.each(func(t *topic) { t.flushBatch(now) })
 		case <-tickerBatch.C:
 			sh.each((*topic).tickerBatch)
 		case <-status.C:
@@ -138,15 +147,15 @@ func (sh *shard) drain(spare []book.Event) []book.Event {
 	h := sh.h
 	for i := range evs {
 		ev := &evs[i]
-		idx := h.srv.cat.index[ev.Product]
+		idx := h.cat.index[ev.Product]
 		switch ev.Kind {
 		case book.EventStatus:
 			h.status.set(idx, ev.Online, ev.Message)
 		case book.EventSnapshot:
 			h.status.sawData(idx)
 		}
-		h.topics[idx].handle(ev, h.srv.metrics)
-		h.srv.metrics.eventsIn.Add(1)
+		h.topics[idx].handle(ev, h.metrics)
+		h.metrics.eventsIn.Add(1)
 	}
 	clear(evs)
 	return evs
@@ -158,76 +167,79 @@ func (sh *shard) each(f func(*topic)) {
 	}
 }
 
-// subscribe adds c to the channels in add of product idx and queues, under
-// the topic lock, what brings it up to date (snapshot, ticker, last_match).
-// With sum, c's level2 channels carry the checksum extension. With resume,
-// a level2 channel gets the updates after sequence seen instead of a
-// snapshot, when they are all still held (resume extension).
-func (h *hub) subscribe(c *Conn, idx int, add channelMask, sum bool, seen uint64, resume bool) {
-	t := h.topics[idx]
+// subscription is what one request adds for one product.
+type subscription struct {
+	product  int
+	channels channelMask
+	checksum bool   // its level2 channels carry the checksum extension
+	resume   bool   // resume extension: seen is the last level2 sequence the client has
+	seen     uint64 // meaningful only with resume
+}
+
+// subscribe adds c to sub's channels and queues, under the topic lock, what
+// brings it up to date (snapshot, ticker, last_match). With resume, a level2
+// channel gets the updates after seen instead of a snapshot, when they are
+// all still held.
+func (h *hub) subscribe(c *transport.Conn, sub subscription) {
+	t := h.topics[sub.product]
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.state != stateOpen {
-		return
+	if !c.Open() {
+		return // closed meanwhile: its OnClose unsubscribes what its session lists
 	}
 	for ch := channel(0); ch < numChannels; ch++ {
-		if !add.has(ch) {
+		if !sub.channels.has(ch) {
 			continue
 		}
-		t.set(ch, c, sum && ch.isLevel2()).add(c)
-		if sum && ch.isLevel2() {
-			c.markSum(idx, ch)
+		sum := sub.checksum && ch.isLevel2()
+		if t.set(ch, sum).Add(c) {
+			t.counts[ch].Add(1)
 		}
-		if c.lagging != nil {
-			c.lagging[idx] &^= maskOf(ch)
-		}
-		if resume && !sum && ch.isLevel2() {
-			if frames, ok := t.resume(ch, seen); ok {
-				c.pushAllLocked(frames, ch, t.idx)
-				h.srv.metrics.resumes.Add(1)
+		key, class := streamKey(t.idx, ch), classFor(ch)
+		if sub.resume && !sum && ch.isLevel2() {
+			if frames, ok := t.resume(ch, sub.seen); ok {
+				c.Restore(key, class, frames...)
+				h.metrics.resumes.Add(1)
 				continue
 			}
 		}
-		if f := t.current(ch, c.wantsSum(idx, ch)); f != nil {
-			c.pushLocked(outFrame{b: f, kind: kindForChannel(ch), ch: ch, product: t.idx})
+		if f := t.current(ch, sum); f != nil {
+			c.Restore(key, class, f)
+		} else {
+			c.Restore(key, class)
 		}
 	}
 }
 
-func kindForChannel(ch channel) frameKind {
+func classFor(ch channel) transport.Class {
 	if ch.conflatable() {
-		return kindConflate
+		return transport.Conflate
 	}
-	return kindKeep
+	return transport.Keep
 }
 
 // unsubscribe removes c from the channels in drop of product idx.
-func (h *hub) unsubscribe(c *Conn, idx int, drop channelMask) {
+func (h *hub) unsubscribe(c *transport.Conn, idx int, drop channelMask) {
 	t := h.topics[idx]
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for ch := channel(0); ch < numChannels; ch++ {
-		if drop.has(ch) {
-			t.subs[ch].remove(c)
-			if s := t.stream(ch); s != nil {
-				s.sums.remove(c)
-			}
+		if !drop.has(ch) {
+			continue
 		}
+		removed := t.subs[ch].Remove(c)
+		if s := t.stream(ch); s != nil && s.sums.Remove(c) {
+			removed = true
+		}
+		if removed {
+			t.counts[ch].Add(-1)
+		}
+		c.Forget(streamKey(t.idx, ch))
 	}
-	c.mu.Lock()
-	if c.lagging != nil {
-		c.lagging[idx] &^= drop
-	}
-	if c.sums != nil {
-		c.sums[idx] &^= drop
-	}
-	c.mu.Unlock()
 }
 
 // unsubscribeAll removes a closed connection from everything it subscribed.
-func (h *hub) unsubscribeAll(c *Conn, subs []channelMask, status bool) {
+func (h *hub) unsubscribeAll(c *transport.Conn, subs []channelMask, status bool) {
 	for idx, m := range subs {
 		if m != 0 {
 			h.unsubscribe(c, idx, m)
@@ -238,29 +250,24 @@ func (h *hub) unsubscribeAll(c *Conn, subs []channelMask, status bool) {
 	}
 }
 
-// resync sends a lagging connection fresh state for every conflated channel.
-func (h *hub) resync(c *Conn) {
-	for idx, t := range h.topics {
+// resync sends a lagging connection fresh state for every conflated stream it
+// still follows: the transport's OnLagging, on a pool worker.
+func (h *hub) resync(c *transport.Conn) {
+	for _, key := range c.Lagging(nil) {
+		idx, ch := splitKey(key)
+		t := h.topics[idx]
 		t.mu.Lock()
-		c.mu.Lock()
-		var lag channelMask
-		if c.lagging != nil && c.state == stateOpen {
-			lag, c.lagging[idx] = c.lagging[idx], 0
+		sum := false
+		if s := t.stream(ch); s != nil {
+			sum = s.sums.Has(c)
 		}
-		for ch := channel(0); ch < numChannels; ch++ {
-			if !lag.has(ch) {
-				continue
-			}
-			if f := t.current(ch, c.wantsSum(idx, ch)); f != nil {
-				c.pushLocked(outFrame{b: f, kind: kindConflate, ch: ch, product: t.idx})
-			}
+		if f := t.current(ch, sum); f != nil && (sum || t.subs[ch].Has(c)) {
+			c.Restore(key, transport.Conflate, f)
+		} else {
+			c.Restore(key, transport.Conflate) // nothing to send, or no longer followed: clear the mark
 		}
-		c.mu.Unlock()
 		t.mu.Unlock()
 	}
-	c.mu.Lock()
-	c.resyncing = false
-	c.mu.Unlock()
-	h.srv.metrics.resyncs.Add(1)
-	h.srv.log.Debug("slow consumer resynced", zap.String("remote", c.remote))
+	h.metrics.resyncs.Add(1)
+	h.log.Debug("slow consumer resynced", zap.String("remote", c.Remote()))
 }

@@ -65,10 +65,10 @@ func (s *l2Stream) sum(p *model.Product, on bool) bookSum {
 
 // sendSnapshot sends the current snapshot to every subscriber of the stream.
 func (s *l2Stream) sendSnapshot(t *topic) {
-	if t.subs[s.ch].len() > 0 {
+	if t.subs[s.ch].Len() > 0 {
 		t.subs[s.ch].send(t.conflated(s.ch, s.snapshot(t.p, false)))
 	}
-	if s.sums.len() > 0 {
+	if s.sums.Len() > 0 {
 		s.sums.send(t.conflated(s.ch, s.snapshot(t.p, true)))
 	}
 }
@@ -76,14 +76,14 @@ func (s *l2Stream) sendSnapshot(t *topic) {
 // sendUpdate encodes the update once per variant that has subscribers and
 // sends it. The changes must already be applied to the stream's book.
 func (s *l2Stream) sendUpdate(t *topic, when time.Time, changes []model.Change) {
-	if t.subs[s.ch].len() > 0 || s.hist.on() {
+	if t.subs[s.ch].Len() > 0 || s.hist.on() {
 		f := encodeL2Update(t.p, s.seq, when, changes, bookSum{})
 		s.hist.add(s.seq, f)
-		if t.subs[s.ch].len() > 0 {
+		if t.subs[s.ch].Len() > 0 {
 			t.subs[s.ch].send(t.conflated(s.ch, f))
 		}
 	}
-	if s.sums.len() > 0 {
+	if s.sums.Len() > 0 {
 		s.sums.send(t.conflated(s.ch, encodeL2Update(t.p, s.seq, when, changes, s.sum(t.p, true))))
 	}
 }

@@ -12,21 +12,14 @@ import (
 type metrics struct {
 	reg *prometheus.Registry
 
-	accepted       atomic.Uint64
-	messagesOut    atomic.Uint64
-	bytesOut       atomic.Uint64
 	messagesIn     atomic.Uint64
 	requestErrors  atomic.Uint64
-	conflated      atomic.Uint64
 	resyncs        atomic.Uint64
 	resumes        atomic.Uint64
 	eventsIn       atomic.Uint64
 	streamGaps     atomic.Uint64
 	replicaErrors  atomic.Uint64
 	updatesDropped atomic.Uint64
-	rejected       atomic.Uint64
-
-	closed *prometheus.CounterVec
 }
 
 func newMetrics(s *Server) *metrics {
@@ -36,13 +29,14 @@ func newMetrics(s *Server) *metrics {
 		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
 			func() float64 { return float64(v.Load()) }))
 	}
-	counter("tickerfan_connections_accepted_total", "WebSocket connections upgraded.", &m.accepted)
-	counter("tickerfan_connections_rejected_total", "Upgrades refused at the connection limit.", &m.rejected)
-	counter("tickerfan_messages_out_total", "Frames written to subscribers.", &m.messagesOut)
-	counter("tickerfan_bytes_out_total", "Bytes written to subscribers.", &m.bytesOut)
+	ts := s.tr.Stats()
+	counter("tickerfan_connections_accepted_total", "WebSocket connections upgraded.", &ts.Accepted)
+	counter("tickerfan_connections_rejected_total", "Upgrades refused at the connection limit or while shutting down.", &ts.Rejected)
+	counter("tickerfan_messages_out_total", "Frames written to subscribers.", &ts.FramesOut)
+	counter("tickerfan_bytes_out_total", "Bytes written to subscribers.", &ts.BytesOut)
 	counter("tickerfan_client_messages_total", "Messages received from clients.", &m.messagesIn)
 	counter("tickerfan_client_errors_total", "Client messages answered with an error.", &m.requestErrors)
-	counter("tickerfan_queue_drops_total", "Queued level2/ticker frames conflated for slow consumers.", &m.conflated)
+	counter("tickerfan_queue_drops_total", "Queued level2/ticker frames conflated for slow consumers.", &ts.Conflated)
 	counter("tickerfan_resyncs_total", "Fresh snapshots/tickers sent to slow consumers after conflation.", &m.resyncs)
 	counter("tickerfan_resumes_total", "Level2 subscriptions resumed from history instead of a snapshot.", &m.resumes)
 	counter("tickerfan_events_total", "Book events received by the fan-out.", &m.eventsIn)
@@ -51,27 +45,37 @@ func newMetrics(s *Server) *metrics {
 	counter("tickerfan_updates_dropped_total", "Level2 updates dropped while waiting for a snapshot.", &m.updatesDropped)
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "tickerfan_connections", Help: "Open WebSocket connections.",
-	}, func() float64 { return float64(s.registry.len()) }))
-	m.closed = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "tickerfan_connections_closed_by_server_total", Help: "Connections the server closed, by reason.",
-	}, []string{"reason"})
-	m.reg.MustRegister(m.closed, &subscriptionCollector{s: s})
+	}, func() float64 { return float64(s.tr.Len()) }))
+	m.reg.MustRegister(&subscriptionCollector{s: s},
+		&mapCollector{desc: closedDesc, read: ts.Closes}, &mapCollector{desc: internalErrorsDesc, read: ts.Errors})
 	return m
 }
 
-func (m *metrics) written(bytes, frames int) {
-	m.bytesOut.Add(uint64(bytes))
-	m.messagesOut.Add(uint64(frames))
+var (
+	closedDesc = prometheus.NewDesc("tickerfan_connections_closed_by_server_total",
+		"Connections the server closed, by reason.", []string{"reason"}, nil)
+	internalErrorsDesc = prometheus.NewDesc("tickerfan_internal_errors_total",
+		"Errors inside the server that no client caused (a failed epoll re-arm, a socket option that would not set, ...), by operation; each is also logged, at most once a second per operation.",
+		[]string{"op"}, nil)
+)
+
+// mapCollector reports a labelled counter kept by the transport as a map.
+type mapCollector struct {
+	desc *prometheus.Desc
+	read func() map[string]uint64
 }
 
-func (m *metrics) closes(err *closeError) {
-	if err.reason != "" {
-		m.closed.WithLabelValues(err.reason).Inc()
+func (mc *mapCollector) Describe(ch chan<- *prometheus.Desc) { ch <- mc.desc }
+
+func (mc *mapCollector) Collect(ch chan<- prometheus.Metric) {
+	for label, n := range mc.read() {
+		ch <- prometheus.MustNewConstMetric(mc.desc, prometheus.CounterValue, float64(n), label)
 	}
 }
 
 // subscriptionCollector reports subscriptions per channel, summed over
-// products at scrape time.
+// products at scrape time from the topics' atomic counts: a scrape takes no
+// topic lock.
 type subscriptionCollector struct{ s *Server }
 
 var subscriptionsDesc = prometheus.NewDesc("tickerfan_subscriptions",
@@ -82,13 +86,9 @@ func (sc *subscriptionCollector) Describe(ch chan<- *prometheus.Desc) { ch <- su
 func (sc *subscriptionCollector) Collect(ch chan<- prometheus.Metric) {
 	var counts [numChannels]int
 	for _, t := range sc.s.hub.topics {
-		t.mu.Lock()
 		for c := range counts {
-			counts[c] += t.subs[c].len()
+			counts[c] += int(t.counts[c].Load())
 		}
-		counts[chLevel2] += t.l2.sums.len()
-		counts[chLevel2Batch] += t.batch.sums.len()
-		t.mu.Unlock()
 	}
 	counts[chStatus] = sc.s.hub.status.count()
 	for c, n := range counts {

@@ -9,6 +9,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/tickerfan/tickerfan/book"
+	"github.com/tickerfan/tickerfan/internal/testwait"
 	"github.com/tickerfan/tickerfan/model"
 )
 
@@ -185,18 +186,11 @@ func TestSubscribeFlow(t *testing.T) {
 func waitTrades(t *testing.T, addr string, ids ...string) {
 	t.Helper()
 	for _, id := range ids {
-		deadline := time.Now().Add(10 * time.Second)
-		for {
+		testwait.For(t, 10*time.Second, id+" to trade (REST /trades)", func() (string, bool) {
 			var trades []map[string]any
 			getJSON(t, "http://"+addr+"/products/"+id+"/trades", &trades)
-			if len(trades) > 0 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: no trade within 10s", id)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+			return fmt.Sprintf("%d trades", len(trades)), len(trades) > 0
+		})
 	}
 }
 

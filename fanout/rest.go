@@ -27,6 +27,8 @@ func (s *Server) routes() {
 	m.HandleFunc("/", notFound)
 }
 
+// writeJSON answers v as JSON. An encoding error can only be the client
+// gone mid-answer (every v here is encodable), so it is not counted.
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Access-Control-Allow-Origin", "*")
@@ -107,12 +109,13 @@ func (s *Server) getBook(w http.ResponseWriter, r *http.Request, t *topic) {
 			"message": "Invalid level " + strconv.Quote(level) + ": use 1 or 2 (level 3 needs order-level data tickerfan does not carry)"})
 		return
 	}
-	t.mu.Lock()
-	bids, asks := t.l2.book.Top(depth, nil, nil)
-	seq := t.l2.seq
-	t.mu.Unlock()
+	v := t.freshView(viewWait)
+	bids, asks := v.bids, v.asks
+	if depth > 0 {
+		bids, asks = bids[:min(depth, len(bids))], asks[:min(depth, len(asks))]
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"bids": restLevels(t.p, bids), "asks": restLevels(t.p, asks), "sequence": seq,
+		"bids": restLevels(t.p, bids), "asks": restLevels(t.p, asks), "sequence": v.seq,
 		"auction_mode": false, "auction": nil, "time": time.Now().UTC().Format(timeLayout),
 	})
 }
@@ -126,20 +129,18 @@ func restLevels(p *model.Product, ls []model.Level) [][]any {
 }
 
 func (s *Server) getTicker(w http.ResponseWriter, _ *http.Request, t *topic) {
-	t.mu.Lock()
-	tk := t.ticker
-	bid, hasBid := t.l2.book.Best(model.Buy)
-	ask, hasAsk := t.l2.book.Best(model.Sell)
-	t.mu.Unlock()
+	v := t.freshView(viewWait)
+	tk := v.ticker
+	bid, ask := v.best()
 	out := map[string]any{
 		"trade_id": tk.TradeID, "price": t.p.FormatPrice(tk.Price), "size": t.p.FormatSize(tk.LastSize),
 		"volume": t.p.FormatSize(tk.Volume24h), "time": tk.Time.UTC().Format(timeLayout),
 		"bid": "", "ask": "",
 	}
-	if hasBid {
+	if bid != nil {
 		out["bid"] = t.p.FormatPrice(bid.Price)
 	}
-	if hasAsk {
+	if ask != nil {
 		out["ask"] = t.p.FormatPrice(ask.Price)
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -155,9 +156,7 @@ func (s *Server) getTrades(w http.ResponseWriter, r *http.Request, t *topic) {
 		}
 		limit = n
 	}
-	t.mu.Lock()
-	recs := t.trades.newest(limit)
-	t.mu.Unlock()
+	recs := t.recentTrades(limit)
 	out := make([]map[string]any, len(recs))
 	for i, rec := range recs {
 		out[i] = map[string]any{
@@ -170,9 +169,7 @@ func (s *Server) getTrades(w http.ResponseWriter, r *http.Request, t *topic) {
 }
 
 func (s *Server) getStats(w http.ResponseWriter, _ *http.Request, t *topic) {
-	t.mu.Lock()
-	tk := t.ticker
-	t.mu.Unlock()
+	tk := t.freshView(viewWait).ticker
 	p := t.p
 	writeJSON(w, http.StatusOK, map[string]string{
 		"open": p.FormatPrice(tk.Open24h), "high": p.FormatPrice(tk.High24h), "low": p.FormatPrice(tk.Low24h),
@@ -209,11 +206,11 @@ func (s *Server) getHealth(w http.ResponseWriter, _ *http.Request) {
 		}
 	}
 	code, status := http.StatusOK, "ok"
-	if s.closing.Load() {
+	if s.draining() {
 		code, status = http.StatusServiceUnavailable, "shutting down"
 	}
 	writeJSON(w, code, map[string]any{
-		"status": status, "connections": s.registry.len(),
+		"status": status, "connections": s.tr.Len(),
 		"products": len(states), "products_online": online,
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 func keys(m map[string]any) string {
@@ -86,5 +87,28 @@ func TestRESTFieldNames(t *testing.T) {
 	}
 	if code := getJSON(t, base+"/products/BTC-USD/book?level=3", &nf); code != http.StatusBadRequest {
 		t.Fatalf("level 3: %d %v", code, nf)
+	}
+}
+
+// REST and /metrics never take a topic's lock: with the fan-out holding it,
+// a deep book, the ticker, trades and a scrape are still answered (with the
+// view the shard last copied).
+func TestRESTDoesNotTakeTheTopicLock(t *testing.T) {
+	ts := startServer(t, Config{}, simOpts{updates: 100, trades: 50, products: []string{"BTC-USD"}})
+	waitTrades(t, ts.addr, "BTC-USD")
+	restSequence(t, ts.addr, "BTC-USD") // REST is now asking: the shard keeps the view fresh
+	topic := ts.srv.hub.topics[0]
+	topic.mu.Lock()
+	defer topic.mu.Unlock()
+	client := http.Client{Timeout: 3 * time.Second}
+	for _, path := range []string{"/products/BTC-USD/book?level=2", "/products/BTC-USD/ticker", "/products/BTC-USD/trades", "/products/BTC-USD/stats", "/metrics"} {
+		resp, err := client.Get("http://" + ts.addr + path)
+		if err != nil {
+			t.Fatalf("GET %s with the topic locked: %v", path, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s with the topic locked: %d", path, resp.StatusCode)
+		}
 	}
 }

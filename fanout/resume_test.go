@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/tickerfan/tickerfan/internal/testwait"
 )
 
 // A client that reconnects naming the last level2 sequence it saw gets the
@@ -18,7 +20,11 @@ func TestResume(t *testing.T) {
 		cb.update(t, c.until("l2update", 2*time.Second))
 	}
 	c.nc.Close()
-	time.Sleep(200 * time.Millisecond) // the client misses ~40 updates
+	missed := cb.seq + 40
+	testwait.For(t, 5*time.Second, "40 updates the client misses (REST sequence)", func() (string, bool) {
+		seq := restSequence(t, ts.addr, "BTC-USD")
+		return fmt.Sprintf("sequence %v, want %v", seq, missed), seq >= missed
+	})
 
 	c = dial(t, ts.addr)
 	c.send(fmt.Sprintf(`{"type":"subscribe","product_ids":["BTC-USD"],"channels":["level2"],"resume":{"BTC-USD":%d}}`, uint64(cb.seq)))

@@ -1,27 +1,35 @@
-// Package fanout is tickerfan's WebSocket server: the Coinbase Exchange feed
-// protocol (see shared PROTOCOL.md) on github.com/gobwas/ws, with REST, health
-// and metrics on the same port.
+// Package fanout is tickerfan's WebSocket protocol layer: the Coinbase
+// Exchange feed protocol (see shared PROTOCOL.md), with REST, health and
+// metrics on the same port. The transport underneath (package
+// fanout/transport: accept, upgrade, pollers, worker pool, per-connection
+// queues, conflation, close codes) knows nothing of products or channels;
+// fanout reaches a connection only through transport.Conn's narrow methods
+// and learns of it through the transport's OnMessage, OnLagging and OnClose.
 //
-// Connections are read and written without a goroutine each: an epoll poller
-// reports readiness and a bounded pool of workers does non-blocking reads and
-// writev writes. The book's event stream enters through Publish; every frame
-// is encoded once per (product, channel) and queued, the same bytes, to each
-// subscriber.
+// The book's event stream enters through Publish; shards own the products'
+// topics, and every frame is encoded once per (product, channel) and queued,
+// the same bytes, to each subscriber. What a connection subscribed is kept in
+// its session, here, not in the connection.
+//
+// Lock order: a topic's mu, the status board's mu, a session's mu and the
+// sessions map's mu are never held two at a time, and any of them may be held
+// while calling a transport.Conn, whose lock is a leaf.
+//
+// Goroutines: the Server's gate starts the shards (in New) and waits for them
+// in Shutdown; the transport's own gate owns the rest.
 package fanout
 
 import (
 	"context"
 	"net"
 	"net/http"
-	"sync"
-	"sync/atomic"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/tickerfan/tickerfan/book"
-	"github.com/tickerfan/tickerfan/internal/netpoll"
+	"github.com/tickerfan/tickerfan/fanout/transport"
+	"github.com/tickerfan/tickerfan/internal/gate"
 	"github.com/tickerfan/tickerfan/model"
 )
 
@@ -32,28 +40,13 @@ type Server struct {
 	log *zap.Logger
 	cat *catalog
 
-	hub         *hub
-	pool        *pool
-	readPoller  *netpoll.Poller
-	writePoller *netpoll.Poller
-	registry    registry
-	metrics     *metrics
-	auth        *authenticator // nil when authentication is off
-	born        time.Time
-	clock       atomic.Uint32 // ms since born (wrapping), refreshed by the sweeper: a cheap "now" for the hot path
-
-	mux     *http.ServeMux
-	httpSrv *http.Server
-	httpLn  *chanListener
-	hsSem   chan struct{}
-
-	ln        net.Listener
-	closing   atomic.Bool
-	wg        sync.WaitGroup // accept loop and sweeper
-	hsWG      sync.WaitGroup // handshakes in progress
-	stopSweep chan struct{}
-	started   chan struct{}
-	stopOnce  sync.Once
+	tr       *transport.Server
+	hub      *hub
+	sessions sessions
+	metrics  *metrics
+	auth     *authenticator // nil when authentication is off
+	gate     gate.Gate      // the shards
+	mux      *http.ServeMux
 }
 
 // New builds a server for products. It starts the worker pool, the pollers
@@ -69,43 +62,46 @@ func New(cfg Config, products []model.Product, log *zap.Logger) (*Server, error)
 	if log == nil {
 		log = zap.NewNop()
 	}
-	s := &Server{
-		cfg: cfg.withDefaults(), log: log.Named("fanout"), cat: cat,
-		stopSweep: make(chan struct{}), started: make(chan struct{}),
-	}
-	s.born = time.Now()
-	s.metrics = newMetrics(s)
+	s := &Server{cfg: cfg.withDefaults(), log: log.Named("fanout"), cat: cat}
 	s.auth = newAuthenticator(s.cfg.Auth)
-	s.hsSem = make(chan struct{}, s.cfg.MaxHandshakes)
-	if s.readPoller, err = netpoll.New(netpoll.Config{OnError: s.pollError}); err != nil {
-		return nil, err
-	}
-	if s.writePoller, err = netpoll.New(netpoll.Config{OnError: s.pollError}); err != nil {
-		s.readPoller.Close()
-		return nil, err
-	}
-	s.pool = newPool(s.cfg.Workers, s.run)
-	s.hub = newHub(s)
-	s.hub.start()
 	s.mux = http.NewServeMux()
+	s.tr, err = transport.New(s.transportConfig(), transport.Handlers{
+		OnMessage: s.handleMessage, OnLagging: func(c *transport.Conn) { s.hub.resync(c) }, OnClose: s.closed,
+	}, http.HandlerFunc(s.serveHTTP), s.log.Named("transport"))
+	if err != nil {
+		return nil, err
+	}
+	s.metrics = newMetrics(s)
+	s.hub = newHub(cat, &s.cfg, s.metrics, s.log)
+	s.hub.start(&s.gate)
 	s.routes()
 	return s, nil
 }
 
-func (s *Server) pollError(err error) { s.log.Error("poller", zap.Error(err)) }
-
-// run executes one pool task.
-func (s *Server) run(t task) {
-	switch t.op {
-	case opRead:
-		t.c.handleRead()
-	case opFlush:
-		t.c.flush()
-	case opResync:
-		s.hub.resync(t.c)
-	case opFinalize:
-		t.c.finalize()
+// transportConfig maps the YAML configuration onto the transport's.
+func (s *Server) transportConfig() transport.Config {
+	c := &s.cfg
+	return transport.Config{
+		Paths:          []string{"/", "/ws"},
+		MaxConnections: c.MaxConnections, MaxHandshakes: c.MaxHandshakes, HandshakeTimeout: c.HandshakeTimeout,
+		ReadyTimeout: c.SubscribeTimeout, ReadyError: errNoSubscribe,
+		PingInterval: c.PingInterval, PongTimeout: c.PongTimeout, WriteTimeout: c.WriteTimeout,
+		MaxMessageBytes: c.MaxMessageBytes, MaxQueueBytes: c.MaxQueueBytes, MaxQueueDelay: c.MaxQueueDelay,
+		KernelUnsentBytes: c.KernelUnsentBytes, SendBufferBytes: c.SendBufferBytes,
+		MessagesPerSecond: c.MessagesPerSecond, MessageBurst: c.MessageBurst, Workers: c.Workers,
+		ShutdownTimeout: c.ShutdownTimeout,
 	}
+}
+
+// serveHTTP serves every plain HTTP request. /ws without an upgrade is
+// answered as / is: the README lists both as the feed's address.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/ws" {
+		r2 := r.Clone(r.Context())
+		r2.URL.Path, r2.URL.RawPath = "/", ""
+		r = r2
+	}
+	s.mux.ServeHTTP(w, r)
 }
 
 // Publish takes one event of the book's stream: the boundary between book and
@@ -125,14 +121,7 @@ func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, 
 func (s *Server) Registry() *prometheus.Registry { return s.metrics.reg }
 
 // Addr is the listening address once Serve has started, nil before.
-func (s *Server) Addr() net.Addr {
-	select {
-	case <-s.started:
-		return s.ln.Addr()
-	default:
-		return nil
-	}
-}
+func (s *Server) Addr() net.Addr { return s.tr.Addr() }
 
 // ListenAndServe listens on the configured address and serves.
 func (s *Server) ListenAndServe() error {
@@ -145,57 +134,24 @@ func (s *Server) ListenAndServe() error {
 
 // Serve accepts connections on ln until Shutdown; it then returns ErrClosed.
 func (s *Server) Serve(ln net.Listener) error {
-	s.ln = ln
-	s.httpLn = newChanListener(ln.Addr())
-	s.httpSrv = &http.Server{
-		Handler: s.mux, ReadHeaderTimeout: s.cfg.HandshakeTimeout, IdleTimeout: time.Minute,
-		ErrorLog: zap.NewStdLog(s.log.Named("http")),
-	}
-	go s.httpSrv.Serve(s.httpLn)
-	s.wg.Add(2)
-	go s.sweep()
-	close(s.started)
 	s.log.Info("serving", zap.String("addr", ln.Addr().String()), zap.Int("products", len(s.cat.products)))
-	s.acceptLoop()
+	s.tr.Serve(ln)
 	return ErrClosed
 }
 
-// Shutdown stops accepting, closes every connection with 1001 "server shutting
-// down", waits for the close frames to go out (bounded by ctx and
-// shutdown_timeout) and stops every goroutine the server started.
+// Shutdown drains: new upgrades get 503 and /healthz answers 503 while every
+// connection is closed with 1001 "server shutting down" and its close frame
+// goes out (bounded by ctx and shutdown_timeout); then the listener closes
+// and every goroutine the server started is stopped and waited for.
 func (s *Server) Shutdown(ctx context.Context) error {
-	var err error
-	s.stopOnce.Do(func() { err = s.shutdown(ctx) })
+	err := s.tr.Shutdown(ctx)
+	if s.gate.Close() {
+		s.hub.stop()
+		s.gate.Wait()
+		s.log.Info("stopped")
+	}
 	return err
 }
 
-func (s *Server) shutdown(ctx context.Context) error {
-	s.closing.Store(true)
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.ShutdownTimeout)
-	defer cancel()
-	if s.ln != nil {
-		s.ln.Close()
-		s.hsWG.Wait()
-		s.httpSrv.Shutdown(ctx)
-	}
-	empty := s.registry.emptied()
-	for _, c := range s.registry.all(nil) {
-		c.closeWith(errShutdown)
-	}
-	select {
-	case <-empty:
-	case <-ctx.Done():
-		s.log.Warn("shutdown timeout: closing the remaining connections", zap.Int("left", s.registry.len()))
-		for _, c := range s.registry.all(nil) {
-			c.finalize()
-		}
-	}
-	close(s.stopSweep)
-	s.wg.Wait()
-	s.hub.stop()
-	s.pool.close()
-	s.readPoller.Close()
-	s.writePoller.Close()
-	s.log.Info("stopped")
-	return ctx.Err()
-}
+// draining reports whether Shutdown has begun.
+func (s *Server) draining() bool { return s.tr.Draining() }

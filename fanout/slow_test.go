@@ -2,14 +2,17 @@ package fanout
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/gobwas/ws"
-	"github.com/tickerfan/tickerfan/model"
 	"golang.org/x/sys/unix"
+
+	"github.com/tickerfan/tickerfan/internal/testwait"
+	"github.com/tickerfan/tickerfan/model"
 )
 
 // dialSmall dials with a tiny receive buffer so a client that stops reading
@@ -34,7 +37,7 @@ func TestSlowConsumerConflatesAndStaysExact(t *testing.T) {
 	c.send(`{"type":"subscribe","product_ids":["BTC-USD"],"channels":["level2","ticker"]}`)
 
 	waitConflated(t, ts, 20*time.Second, "no conflation within 20s of not reading")
-	if c2 := ts.srv.registry.len(); c2 != 1 {
+	if c2 := ts.srv.tr.Len(); c2 != 1 {
 		t.Fatalf("slow consumer was disconnected (%d connections)", c2)
 	}
 
@@ -73,8 +76,12 @@ func TestSnapshotLargerThanQueueLimit(t *testing.T) {
 	ts := startServer(t, Config{MaxQueueBytes: 64 << 10, SendBufferBytes: 8 << 10}, simOpts{updates: 500, trades: 5, depth: 2000, products: []string{"BTC-USD"}})
 	c := dialSmall(t, ts.addr) // reads steadily, but a 140 KB snapshot takes many round trips
 	c.send(`{"type":"subscribe","product_ids":["BTC-USD"],"channels":["level2"]}`)
-	// Not reading yet: the snapshot is certainly still queued when updates come.
-	time.Sleep(300 * time.Millisecond)
+	// Not reading yet: updates come while the snapshot is still queued.
+	start := restSequence(t, ts.addr, "BTC-USD")
+	testwait.For(t, 5*time.Second, "50 updates behind the queued snapshot", func() (string, bool) {
+		seq := restSequence(t, ts.addr, "BTC-USD")
+		return fmt.Sprintf("%v updates", seq-start), seq-start >= 50
+	})
 	cb := &clientBook{}
 	snapshots, updates := readBook(t, c, cb, 2*time.Second)
 	if n := cb.b.Len(model.Buy) + cb.b.Len(model.Sell); n < 2000 {
@@ -115,17 +122,14 @@ func TestKernelUnsentBytesKeepsBacklogVisible(t *testing.T) {
 	waitConflated(t, ts, 4*time.Second, "a stalled subscriber was not conflated within 4s with the default kernel_unsent_bytes")
 }
 
-// waitConflated waits until the server has conflated something, or fails
-// with why after within.
+// waitConflated waits until /metrics shows the server has conflated
+// something, or fails with why after within.
 func waitConflated(t *testing.T, ts *testServer, within time.Duration, why string) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for ts.srv.metrics.conflated.Load() == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal(why)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testwait.For(t, within, why, func() (string, bool) {
+		n := metricValue(t, ts.addr, "tickerfan_queue_drops_total")
+		return fmt.Sprintf("tickerfan_queue_drops_total %v", n), n > 0
+	})
 }
 
 // readBook reads level2 messages for d, keeping cb from every snapshot and

@@ -1,10 +1,13 @@
 package fanout
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/tickerfan/tickerfan/fanout/transport"
+)
 
 // statusBoard is the state of the status channel: every product's online
-// state and the connections subscribed to it. mu guards all; lock order:
-// statusBoard.mu, then Conn.mu.
+// state and the connections subscribed to it. mu guards all.
 type statusBoard struct {
 	mu       sync.Mutex
 	cat      *catalog
@@ -48,8 +51,8 @@ func (b *statusBoard) setLocked(idx int, st productStatus) {
 	}
 	b.states[idx] = st
 	b.frame = nil
-	if b.subs.len() > 0 {
-		b.subs.send(outFrame{b: b.frameLocked(), kind: kindKeep})
+	if b.subs.Len() > 0 {
+		b.subs.send(keep(b.frameLocked()))
 	}
 }
 
@@ -57,8 +60,8 @@ func (b *statusBoard) setLocked(idx int, st productStatus) {
 func (b *statusBoard) broadcast() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.subs.len() > 0 {
-		b.subs.send(outFrame{b: b.frameLocked(), kind: kindKeep})
+	if b.subs.Len() > 0 {
+		b.subs.send(keep(b.frameLocked()))
 	}
 }
 
@@ -70,19 +73,19 @@ func (b *statusBoard) frameLocked() []byte {
 }
 
 // add subscribes c and sends it the current status.
-func (b *statusBoard) add(c *Conn) {
+func (b *statusBoard) add(c *transport.Conn) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if !c.isOpen() {
-		return
+	if !c.Open() {
+		return // closed meanwhile: its OnClose may already have run
 	}
-	b.subs.add(c)
-	c.send(outFrame{b: b.frameLocked(), kind: kindKeep})
+	b.subs.Add(c)
+	c.Send(b.frameLocked(), transport.Keep, 0)
 }
 
-func (b *statusBoard) remove(c *Conn) {
+func (b *statusBoard) remove(c *transport.Conn) {
 	b.mu.Lock()
-	b.subs.remove(c)
+	b.subs.Remove(c)
 	b.mu.Unlock()
 }
 
@@ -96,5 +99,5 @@ func (b *statusBoard) snapshot() []productStatus {
 func (b *statusBoard) count() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.subs.len()
+	return b.subs.Len()
 }

@@ -2,11 +2,13 @@ package fanout
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/tickerfan/tickerfan/book"
+	"github.com/tickerfan/tickerfan/fanout/transport"
 	"github.com/tickerfan/tickerfan/model"
 )
 
@@ -15,15 +17,18 @@ import (
 // ticker, recent trades, and the subscribers of each channel. Frames are
 // encoded once here and the same bytes go to every subscriber.
 //
-// mu guards all fields. It is held while frames are queued, so a subscriber
-// added under mu sees its snapshot strictly before the next update.
+// mu guards all fields but view, counts and trades. It is held while frames
+// are queued, so a subscriber added under mu sees its snapshot strictly
+// before the next update. REST reads view and trades, and /metrics reads
+// counts, without it.
 type topic struct {
 	mu  sync.Mutex
 	idx productIndex
 	p   *model.Product
 	log *zap.Logger
 
-	subs [numChannels]subSet // subscribers per channel (level2 ones without checksum)
+	subs   [numChannels]subSet       // subscribers per channel (level2 ones without checksum)
+	counts [numChannels]atomic.Int64 // subscribers per channel, checksum ones included, for /metrics
 
 	eventSeq uint64 // last event Seq seen, for gap detection
 
@@ -42,7 +47,13 @@ type topic struct {
 	lastTradeSeq  int64
 	lastTradeTime time.Time
 	lastMatch     []byte
-	trades        tradeRing
+
+	tradesMu sync.RWMutex // guards trades; written under mu, read by REST without it
+	trades   tradeRing
+
+	view       atomic.Pointer[view] // for REST; see view.go
+	version    atomic.Uint64        // bumped on every change the view shows
+	viewWanted atomic.Int64         // unix nanos of REST's last read
 
 	upstreamSeq int64
 	lastTradeID int64
@@ -51,12 +62,14 @@ type topic struct {
 // newTopic builds product p's topic; its level2 streams start at sequence
 // start (see newL2Stream).
 func newTopic(idx int, p *model.Product, cfg *Config, start uint64, log *zap.Logger) *topic {
-	return &topic{
+	t := &topic{
 		idx: productIndex(idx), p: p, log: log.With(zap.String("product", p.ID)),
 		l2:     newL2Stream(chLevel2, p.ID, start, cfg.ResumeHistory),
 		batch:  newL2Stream(chLevel2Batch, p.ID, start, cfg.ResumeHistory),
 		trades: newTradeRing(cfg.TradesKept),
 	}
+	t.publishView(time.Now(), true) // the empty book: REST always has a view
+	return t
 }
 
 // handle applies one event of the product's stream and fans it out.
@@ -102,6 +115,7 @@ func (t *topic) onSnapshot(ev *book.Event) {
 	}
 	t.l2.sendSnapshot(t)
 	t.batch.sendSnapshot(t)
+	t.changed()
 }
 
 func (t *topic) onUpdate(ev *book.Event, m *metrics) {
@@ -119,6 +133,7 @@ func (t *topic) onUpdate(ev *book.Event, m *metrics) {
 	}
 	t.l2.advanced()
 	t.batchDirty, t.lastTime = true, ev.Time
+	t.changed()
 	t.l2.sendUpdate(t, ev.Time, ev.Changes)
 }
 
@@ -127,21 +142,26 @@ func (t *topic) onTrade(ev *book.Event) {
 	t.tickerDirty = true
 	t.lastTrade, t.lastTradeSeq, t.lastTradeTime, t.lastMatch = ev.Trade, ev.UpstreamSeq, ev.Time, nil
 	t.lastTradeID = ev.Trade.TradeID
+	t.changed()
+	t.tradesMu.Lock()
 	t.trades.push(ev.Trade, ev.Time)
-	if t.subs[chTicker].len() > 0 {
+	t.tradesMu.Unlock()
+	if t.subs[chTicker].Len() > 0 {
 		t.subs[chTicker].send(t.conflated(chTicker, t.tickerBytes()))
 	}
-	if t.subs[chMatches].len() > 0 {
+	if t.subs[chMatches].Len() > 0 {
 		f := encodeMatch(t.p, "match", ev.UpstreamSeq, ev.Time, &ev.Trade)
-		t.subs[chMatches].send(outFrame{b: f, kind: kindKeep})
+		t.subs[chMatches].send(keep(f))
 	}
 }
 
 // flushBatch sends the level2_batch stream the net change of every level since
-// its last flush, computed by comparing its book with the live one.
-func (t *topic) flushBatch() {
+// its last flush, computed by comparing its book with the live one, and
+// refreshes REST's view if REST is asking.
+func (t *topic) flushBatch(now time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.publishView(now, false)
 	if !t.batchDirty || !t.l2Ready {
 		return
 	}
@@ -165,11 +185,11 @@ func (t *topic) flushBatch() {
 func (t *topic) heartbeat(now time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.subs[chHeartbeat].len() == 0 {
+	if t.subs[chHeartbeat].Len() == 0 {
 		return
 	}
 	f := encodeHeartbeat(t.p, t.upstreamSeq, t.lastTradeID, now)
-	t.subs[chHeartbeat].send(outFrame{b: f, kind: kindKeep, product: t.idx, ch: chHeartbeat})
+	t.subs[chHeartbeat].send(keep(f))
 }
 
 // tickerBatch sends ticker_batch subscribers the ticker if it changed.
@@ -180,7 +200,7 @@ func (t *topic) tickerBatch() {
 		return
 	}
 	t.tickerDirty = false
-	if t.subs[chTickerBatch].len() > 0 {
+	if t.subs[chTickerBatch].Len() > 0 {
 		t.subs[chTickerBatch].send(t.conflated(chTickerBatch, t.tickerBytes()))
 	}
 }
@@ -196,8 +216,8 @@ func (t *topic) stream(ch channel) *l2Stream {
 	return nil
 }
 
-// set returns the subscriber set c belongs in for ch.
-func (t *topic) set(ch channel, c *Conn, sum bool) *subSet {
+// set returns the subscriber set of ch, the checksum one when sum is set.
+func (t *topic) set(ch channel, sum bool) *subSet {
 	if sum {
 		return &t.stream(ch).sums
 	}
@@ -205,7 +225,7 @@ func (t *topic) set(ch channel, c *Conn, sum bool) *subSet {
 }
 
 func (t *topic) conflated(ch channel, b []byte) outFrame {
-	return outFrame{b: b, kind: kindConflate, ch: ch, product: t.idx}
+	return outFrame{b: b, class: transport.Conflate, key: streamKey(t.idx, ch)}
 }
 
 // The cached frames below are encoded on first use after a change. mu must be held.

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/tickerfan/tickerfan/internal/testwait"
 )
 
 // wait bounds every wait for a callback: generous, since a slow or loaded CI
@@ -182,9 +184,5 @@ func waitReadable(tb testing.TB, fd int) {
 // eventually polls cond until it holds, failing after wait.
 func eventually(tb testing.TB, what string, cond func() bool) {
 	tb.Helper()
-	for deadline := time.Now().Add(wait); !cond(); time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			tb.Fatalf("%s: not within %v", what, wait)
-		}
-	}
+	testwait.For(tb, wait, what, func() (string, bool) { return "not yet", cond() })
 }

@@ -1,6 +1,10 @@
-package fanout
+package transport
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/tickerfan/tickerfan/internal/gate"
+)
 
 // op is the work a pool worker does for a connection.
 type op uint8
@@ -8,7 +12,7 @@ type op uint8
 const (
 	opRead     op = iota // read and handle what the client sent
 	opFlush              // write queued frames
-	opResync             // send fresh state for conflated channels
+	opResync             // the protocol sends fresh state for conflated streams
 	opFinalize           // close the socket once the close frame is out
 )
 
@@ -20,8 +24,8 @@ type task struct {
 // pool is a fixed set of worker goroutines taking tasks from one queue. The
 // pollers never block: schedule only appends. The queue cannot grow without
 // bound because each connection has at most one task of each op outstanding
-// (guarded by flags on the Conn). The Server owns the pool: it starts it in
-// New and stops it in Shutdown.
+// (guarded by flags on the Conn). Its mu is a leaf. The Server owns the pool:
+// its gate starts the workers in New; close stops them in Shutdown.
 type pool struct {
 	mu     sync.Mutex
 	cond   *sync.Cond
@@ -32,12 +36,14 @@ type pool struct {
 	run    func(task)
 }
 
-func newPool(workers int, run func(task)) *pool {
+func newPool(workers int, run func(task), g *gate.Gate) *pool {
 	p := &pool{run: run}
 	p.cond = sync.NewCond(&p.mu)
-	p.wg.Add(workers)
 	for i := 0; i < workers; i++ {
-		go p.work()
+		p.wg.Add(1)
+		if !g.Go(p.work) {
+			p.wg.Done()
+		}
 	}
 	return p
 }

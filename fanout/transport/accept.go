@@ -1,4 +1,4 @@
-package fanout
+package transport
 
 import (
 	"bufio"
@@ -6,7 +6,11 @@ import (
 	"errors"
 	"io"
 	"net"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -22,64 +26,80 @@ const maxRequestHead = 4096
 
 var headReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, maxRequestHead) }}
 
-// acceptLoop accepts until the listener closes. A connection's handshake runs
-// in its own short-lived goroutine, at most max_handshakes at once: accept
-// waits for a slot, which is how it backs off under a connection storm.
-func (s *Server) acceptLoop() {
-	defer s.wg.Done()
+// acceptLoop accepts on ln until it closes. A connection's handshake runs
+// in its own short-lived goroutine, started by the gate, at most
+// max_handshakes at once: accept waits for a slot, which is how it backs off
+// under a connection storm. The gate runs acceptLoop for Serve.
+func (s *Server) acceptLoop(ln net.Listener) {
 	backoff := 5 * time.Millisecond
 	for {
-		s.hsSem <- struct{}{}
-		nc, err := s.ln.Accept()
+		select {
+		case s.hsSem <- struct{}{}:
+		case <-s.stopAccept: // Shutdown is taking every slot
+			return
+		}
+		nc, err := ln.Accept()
 		if err != nil {
 			<-s.hsSem
-			if s.closing.Load() || errors.Is(err, net.ErrClosed) {
+			if s.gate.Closed() || errors.Is(err, net.ErrClosed) {
 				return
 			}
-			s.log.Warn("accept failed; backing off", zap.Error(err), zap.Duration("backoff", backoff))
-			time.Sleep(backoff)
+			s.check("accept", err, nil)
+			time.Sleep(backoff) // backs off a failing accept (EMFILE), not a test wait
 			backoff = min(2*backoff, time.Second)
 			continue
 		}
 		backoff = 5 * time.Millisecond
-		s.hsWG.Add(1)
-		go s.handshake(nc)
+		if !s.gate.Go(func() { s.handshake(nc) }) {
+			nc.Close()
+			<-s.hsSem
+			return
+		}
 	}
 }
 
 // handshake reads the request head within handshake_timeout and either
 // upgrades the connection (zero-copy, gobwas/ws) or hands it to the HTTP
-// server for REST, health and metrics.
+// server. Upgrades are refused with 503 while draining.
 func (s *Server) handshake(nc net.Conn) {
-	defer s.hsWG.Done()
 	defer func() { <-s.hsSem }()
-	nc.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
+	s.check("set_deadline", nc.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout)), nil)
 	br := headReaders.Get().(*bufio.Reader)
 	br.Reset(nc)
+	if !s.upgradeOrHand(nc, br) {
+		s.putReader(br)
+	}
+}
+
+// upgradeOrHand does the handshake's work on the peeked request; it reports
+// whether br went to the HTTP server with the connection (and must not be
+// reused).
+func (s *Server) upgradeOrHand(nc net.Conn, br *bufio.Reader) bool {
 	head, err := peekHead(br)
 	if err != nil {
 		s.log.Debug("bad request head", zap.Error(err), zap.String("remote", nc.RemoteAddr().String()))
 		if errors.Is(err, errHeadTooLarge) {
-			io.WriteString(nc, "HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n")
+			s.reject(nc, "431 Request Header Fields Too Large", "")
 		}
 		nc.Close()
-		s.putReader(br)
-		return
+		return false
 	}
 	if !isUpgrade(head) {
-		nc.SetDeadline(time.Time{})
+		s.check("set_deadline", nc.SetDeadline(time.Time{}), nil)
 		if !s.httpLn.push(&peekedConn{Conn: nc, r: br}) {
 			nc.Close()
 		}
-		return
+		return true
 	}
-	if s.registry.len() >= s.cfg.MaxConnections {
-		s.metrics.rejected.Add(1)
-		io.WriteString(nc, "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\n"+
-			"Content-Length: 26\r\n\r\nconnection limit reached\r\n")
-		nc.Close()
-		s.putReader(br)
-		return
+	switch {
+	case s.draining.Load():
+		s.stats.Rejected.Add(1)
+		s.reject(nc, "503 Service Unavailable", "server shutting down")
+		return false
+	case s.registry.len() >= s.cfg.MaxConnections:
+		s.stats.Rejected.Add(1)
+		s.reject(nc, "503 Service Unavailable", "connection limit reached")
+		return false
 	}
 	if _, err := s.upgrader().Upgrade(struct {
 		io.Reader
@@ -87,13 +107,25 @@ func (s *Server) handshake(nc net.Conn) {
 	}{br, nc}); err != nil {
 		s.log.Debug("upgrade failed", zap.Error(err), zap.String("remote", nc.RemoteAddr().String()))
 		nc.Close()
-		s.putReader(br)
-		return
+		return false
 	}
-	nc.SetDeadline(time.Time{})
-	leftover, _ := br.Peek(br.Buffered())
+	s.check("set_deadline", nc.SetDeadline(time.Time{}), nil)
+	leftover, _ := br.Peek(br.Buffered()) // Peek of what is buffered cannot fail
 	s.register(nc, leftover)
-	s.putReader(br)
+	return false
+}
+
+// reject answers an HTTP status (with Retry-After when there is a body)
+// and closes. The client may already be gone: nothing to count.
+func (s *Server) reject(nc net.Conn, status, body string) {
+	resp := "HTTP/1.1 " + status + "\r\nConnection: close\r\n"
+	if body != "" {
+		resp += "Retry-After: 1\r\nContent-Length: " + strconv.Itoa(len(body)+2) + "\r\n\r\n" + body + "\r\n"
+	} else {
+		resp += "\r\n"
+	}
+	io.WriteString(nc, resp)
+	nc.Close()
 }
 
 func (s *Server) putReader(br *bufio.Reader) {
@@ -101,20 +133,19 @@ func (s *Server) putReader(br *bufio.Reader) {
 	headReaders.Put(br)
 }
 
-// upgrader accepts WebSocket upgrades on "/" and "/ws".
+// upgrader accepts WebSocket upgrades on the configured paths.
 func (s *Server) upgrader() ws.Upgrader {
 	return ws.Upgrader{
 		OnRequest: func(uri []byte) error {
 			path, _, _ := bytes.Cut(uri, []byte("?"))
-			if string(path) != "/" && string(path) != "/ws" {
-				return ws.RejectConnectionError(ws.RejectionStatus(404), ws.RejectionReason("websocket is served on / and /ws"))
+			if !slices.Contains(s.cfg.Paths, string(path)) {
+				return ws.RejectConnectionError(ws.RejectionStatus(404),
+					ws.RejectionReason("websocket is served on "+strings.Join(s.cfg.Paths, " and ")))
 			}
 			return nil
 		},
 	}
 }
-
-var errHeadTooLarge = errors.New("fanout: request head larger than 4096 bytes")
 
 // peekHead returns the request line and headers without consuming them.
 func peekHead(br *bufio.Reader) ([]byte, error) {
@@ -152,36 +183,44 @@ func (s *Server) register(nc net.Conn, leftover []byte) {
 		return
 	}
 	rc, err := sc.SyscallConn()
-	if err != nil {
+	if !s.check("syscall_conn", err, nil) {
 		nc.Close()
 		return
 	}
 	fd, err := netpoll.FD(sc)
-	if err != nil {
+	if !s.check("fd", err, nil) {
 		nc.Close()
 		return
 	}
 	c := newConn(s, nc, rc, fd)
 	s.registry.add(c)
-	s.metrics.accepted.Add(1)
+	s.stats.Accepted.Add(1)
+	if s.draining.Load() {
+		c.Close(ErrShutdown) // upgraded just as Shutdown began: drain missed it
+	}
 	if len(leftover) > 0 {
 		c.in.Append(leftover)
 		if ce := c.parseFrames(); ce != nil {
-			c.closeWith(ce)
+			c.Close(ce)
 		}
 	}
 	onRead := func(int, netpoll.Event) { s.pool.schedule(task{c: c, op: opRead}) }
 	if !c.control(func(fd int) {
-		if n := s.cfg.SendBufferBytes; n > 0 {
-			unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, n)
-		}
-		if n := s.cfg.KernelUnsentBytes; n > 0 {
-			unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NOTSENT_LOWAT, n)
-		}
+		s.setSockopts(c, fd)
 		err = s.readPoller.Add(fd, netpoll.EventRead, onRead)
-	}) || err != nil {
-		s.log.Error("cannot watch connection", zap.Error(err))
+	}) || !s.check("read_poller_add", err, c) {
 		c.finalize()
+	}
+}
+
+// setSockopts applies send_buffer_bytes and kernel_unsent_bytes. A failure
+// is counted and logged; the connection stays (without its backlog bound).
+func (s *Server) setSockopts(c *Conn, fd int) {
+	if n := s.cfg.SendBufferBytes; n > 0 {
+		s.check("set_sndbuf", unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, n), c)
+	}
+	if n := s.cfg.KernelUnsentBytes; n > 0 {
+		s.check("set_notsent_lowat", unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NOTSENT_LOWAT, n), c)
 	}
 }
 
@@ -196,15 +235,17 @@ func (c *peekedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 // chanListener hands connections the accept loop classified as plain HTTP to
 // the http.Server.
 type chanListener struct {
-	addr  net.Addr
+	addr  atomic.Value // net.Addr, set by Serve
 	conns chan net.Conn
 	once  sync.Once
 	done  chan struct{}
 }
 
-func newChanListener(addr net.Addr) *chanListener {
-	return &chanListener{addr: addr, conns: make(chan net.Conn), done: make(chan struct{})}
+func newChanListener() *chanListener {
+	return &chanListener{conns: make(chan net.Conn), done: make(chan struct{})}
 }
+
+func (l *chanListener) setAddr(a net.Addr) { l.addr.Store(a) }
 
 func (l *chanListener) push(c net.Conn) bool {
 	select {
@@ -229,4 +270,7 @@ func (l *chanListener) Close() error {
 	return nil
 }
 
-func (l *chanListener) Addr() net.Addr { return l.addr }
+func (l *chanListener) Addr() net.Addr {
+	a, _ := l.addr.Load().(net.Addr)
+	return a
+}

@@ -1,4 +1,4 @@
-package fanout
+package transport
 
 import (
 	"errors"
@@ -19,7 +19,7 @@ const readRounds = 4
 // worker, one at a time per connection (one-shot read registration).
 func (c *Conn) handleRead() {
 	for round := 0; round < readRounds; round++ {
-		if !c.isOpen() {
+		if !c.Open() {
 			c.in.Release()
 			return
 		}
@@ -37,14 +37,24 @@ func (c *Conn) handleRead() {
 		c.pingSent.Store(0)
 		if ce := c.parseFrames(); ce != nil {
 			c.in.Release()
-			c.closeWith(ce)
+			c.Close(ce)
 			return
 		}
 	}
 	if len(c.in.Bytes()) == 0 {
 		c.in.Release() // an idle connection holds no buffer, even after a spurious wakeup
 	}
-	c.rc.Control(c.resumeFn) // inside Control: the fd cannot be reused meanwhile
+	// Re-armed inside Control, the fd cannot be reused meanwhile. Once
+	// re-armed, the next read task may start: touch nothing but resumeErr.
+	err := c.rc.Control(c.resumeFn)
+	if failed := c.resumeErr.Swap(nil); err != nil || failed != nil {
+		// Not re-armed, the socket would go unread until the ping timeout:
+		// close it now.
+		if failed != nil {
+			c.srv.check("read_poller_resume", *failed, c)
+		}
+		c.finalize()
+	}
 }
 
 // read does one non-blocking read inside the RawConn's Control (see writev).
@@ -60,7 +70,7 @@ func (c *Conn) read(p []byte) (int, error) {
 
 // parseFrames handles every complete frame of the input and keeps the rest.
 // It returns the reason to close the connection, if any.
-func (c *Conn) parseFrames() *closeError {
+func (c *Conn) parseFrames() *CloseError {
 	err := c.in.Parse(c.srv.cfg.MaxMessageBytes, true, func(f wsframe.Frame) error {
 		if ce := c.handleFrame(f); ce != nil {
 			return ce
@@ -70,7 +80,7 @@ func (c *Conn) parseFrames() *closeError {
 	if err == nil {
 		return nil
 	}
-	var ce *closeError
+	var ce *CloseError
 	if errors.As(err, &ce) {
 		return ce
 	}
@@ -78,24 +88,24 @@ func (c *Conn) parseFrames() *closeError {
 }
 
 // frameError maps a framing error to the close it earns.
-func frameError(err error) *closeError {
+func frameError(err error) *CloseError {
 	if errors.Is(err, wsframe.ErrTooBig) {
-		return errTooBig
+		return ErrTooBig
 	}
 	if errors.Is(err, wsframe.ErrInvalidUTF8) {
-		return errInvalidUTF8
+		return ErrInvalidUTF8
 	}
-	return errProtocol
+	return ErrProtocol
 }
 
 // handleFrame acts on one unmasked frame.
-func (c *Conn) handleFrame(f wsframe.Frame) *closeError {
+func (c *Conn) handleFrame(f wsframe.Frame) *CloseError {
 	if !c.allow() {
-		return errRate
+		return ErrRate
 	}
 	switch f.Op {
 	case ws.OpPing:
-		c.send(outFrame{b: controlFrame(ws.OpPong, f.Payload), kind: kindControl})
+		c.Send(controlFrame(ws.OpPong, f.Payload), Control, 0)
 	case ws.OpPong:
 	case ws.OpClose:
 		code, _, err := wsframe.CheckClose(f.Payload)
@@ -105,16 +115,16 @@ func (c *Conn) handleFrame(f wsframe.Frame) *closeError {
 		if code == ws.StatusNoStatusRcvd {
 			code = ws.StatusNormalClosure
 		}
-		c.closeWith(&closeError{code: code, reason: ""})
+		c.Close(&CloseError{Code: code})
 	case ws.OpBinary:
-		return errBinary
+		return ErrBinary
 	case ws.OpText, ws.OpContinuation:
 		msg, done, err := c.frag.Add(f, c.srv.cfg.MaxMessageBytes)
 		if err != nil {
 			return frameError(err)
 		}
-		if done {
-			c.srv.handleMessage(c, msg)
+		if done && c.srv.handlers.OnMessage != nil {
+			c.srv.handlers.OnMessage(c, msg)
 		}
 	}
 	return nil

@@ -1,4 +1,4 @@
-package fanout
+package transport
 
 import (
 	"time"
@@ -17,10 +17,9 @@ const closingGrace = 2 * time.Second
 var pingFrame = controlFrame(ws.OpPing, nil)
 
 // sweep is the one goroutine that enforces time on connections: pings, pong
-// and subscribe timeouts, slow consumers and stuck closes. The Server starts
-// it in Serve and stops it in Shutdown.
+// and ready timeouts, slow consumers and stuck closes. The Server's gate
+// starts it in Serve; Shutdown stops it (stopSweep) and waits for it.
 func (s *Server) sweep() {
-	defer s.wg.Done()
 	tick := time.NewTicker(sweepEvery)
 	defer tick.Stop()
 	var conns []*Conn
@@ -32,23 +31,23 @@ func (s *Server) sweep() {
 			s.clock.Store(uint32(now.Sub(s.born).Milliseconds())) // ages compare by wrapping subtraction
 			conns = s.registry.all(conns)
 			for _, c := range conns {
-				s.check(c, now.UnixNano())
+				s.checkTimes(c, now.UnixNano())
 			}
 			clear(conns)
 		}
 	}
 }
 
-// check applies every time limit to one connection.
-func (s *Server) check(c *Conn, now int64) {
+// checkTimes applies every time limit to one connection.
+func (s *Server) checkTimes(c *Conn, now int64) {
 	cfg := &s.cfg
 	c.mu.Lock()
-	state, stalled, closingAt := c.state, c.stalled, c.closingAt
-	subscribed := c.subscribed
-	if state == stateOpen {
-		c.conflateIfBehind(s.clock.Load())
-	}
+	state, stalled, closingAt, ready := c.state, c.stalled, c.closingAt, c.ready
+	flush := state == stateOpen && c.conflateIfBehind(s.clock.Load())
 	c.mu.Unlock()
+	if flush {
+		c.scheduleFlush()
+	}
 	switch {
 	case state == stateClosing:
 		if now-closingAt > int64(closingGrace) {
@@ -58,11 +57,11 @@ func (s *Server) check(c *Conn, now int64) {
 	case state == stateClosed:
 		return
 	case stalled != 0 && now-stalled > int64(cfg.WriteTimeout):
-		c.closeWith(errSlow)
+		c.Close(ErrSlow)
 		c.finalize()
 		return
-	case !subscribed && cfg.SubscribeTimeout > 0 && now-c.born > int64(cfg.SubscribeTimeout):
-		c.closeWith(errNoSubscribe)
+	case !ready && cfg.ReadyTimeout > 0 && now-c.born > int64(cfg.ReadyTimeout):
+		c.Close(cfg.ReadyError)
 		return
 	}
 	silent := now - c.lastRead.Load()
@@ -73,8 +72,8 @@ func (s *Server) check(c *Conn, now int64) {
 	switch {
 	case sent == 0:
 		c.pingSent.Store(now)
-		c.send(outFrame{b: pingFrame, kind: kindControl})
+		c.Send(pingFrame, Control, 0)
 	case now-sent > int64(cfg.PongTimeout):
-		c.closeWith(errPingTimeout)
+		c.Close(ErrPingTimeout)
 	}
 }

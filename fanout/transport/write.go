@@ -1,7 +1,6 @@
-package fanout
+package transport
 
 import (
-	"errors"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -32,9 +31,7 @@ func (c *Conn) flush() {
 			return
 		}
 	}
-	c.mu.Lock()
-	c.srv.pool.schedule(task{c: c, op: opFlush}) // still flushing: yield, come back
-	c.mu.Unlock()
+	c.scheduleFlush() // still flushing (the flag stays set): yield, come back
 }
 
 // gather collects up to maxIov frames for one writev and marks them in flight.
@@ -44,7 +41,9 @@ func (c *Conn) gather() ([][]byte, bool) {
 	defer c.mu.Unlock()
 	if c.state == stateClosed || len(c.out) == 0 {
 		c.flushing = false
-		c.afterDrainLocked()
+		if op, ok := c.afterDrainLocked(); ok {
+			defer c.srv.pool.schedule(task{c: c, op: op}) // runs after mu is released
+		}
 		return nil, false
 	}
 	iov := c.iov[:0]
@@ -75,15 +74,13 @@ func (c *Conn) writev(iov [][]byte) (int, error) {
 	return max(c.wn, 0), c.werr
 }
 
-var errConnGone = errors.New("fanout: connection gone")
-
 // afterWrite accounts for n written bytes and decides what comes next. It
 // reports true when the flush should write again at once.
 func (c *Conn) afterWrite(n int, err error) bool {
 	c.mu.Lock()
 	c.inflight = 0
 	frames := c.advance(n)
-	c.srv.metrics.written(n, frames)
+	c.srv.stats.written(n, frames)
 	switch {
 	case err == unix.EAGAIN || (err == nil && n == 0):
 		if c.stalled == 0 && n == 0 {
@@ -130,25 +127,38 @@ func (c *Conn) advance(n int) int {
 	return done
 }
 
-// afterDrainLocked runs when the queue is empty: a closing connection is
-// finalized, a lagging one gets its fresh state. mu must be held.
-func (c *Conn) afterDrainLocked() {
+// afterDrainLocked runs when the queue is empty and says what task comes
+// next: a closing connection is finalized, a lagging one gets its fresh
+// state. mu must be held; the caller schedules the task after releasing it.
+func (c *Conn) afterDrainLocked() (op, bool) {
 	switch {
 	case c.state == stateClosing:
-		c.srv.pool.schedule(task{c: c, op: opFinalize})
-	case c.lagging != nil && !c.resyncing && anyMask(c.lagging):
+		return opFinalize, true
+	case len(c.lagging) > 0 && !c.resyncing:
 		c.resyncing = true
-		c.srv.pool.schedule(task{c: c, op: opResync})
+		return opResync, true
 	}
+	return 0, false
 }
 
-func anyMask(ms []channelMask) bool {
-	for _, m := range ms {
-		if m != 0 {
-			return true
-		}
+// resync runs the protocol's OnLagging on a pool worker.
+func (c *Conn) resync() {
+	if h := c.srv.handlers.OnLagging; h != nil {
+		h(c)
+	} else {
+		c.mu.Lock()
+		c.lagging = nil // no protocol to restore them: just let them flow again
+		c.mu.Unlock()
 	}
-	return false
+	c.mu.Lock()
+	c.resyncing = false
+	// Streams that lagged while OnLagging ran, on a queue that has drained
+	// since: a flush finds the queue empty and comes back here.
+	flush := len(c.lagging) > 0 && len(c.out) == 0 && c.state == stateOpen && c.wantFlushLocked()
+	c.mu.Unlock()
+	if flush {
+		c.scheduleFlush()
+	}
 }
 
 // armWritable asks the write poller to wake a flush when the socket drains.
@@ -157,22 +167,29 @@ func (c *Conn) armWritable() {
 	first := !c.writeArmed
 	c.writeArmed = true
 	c.mu.Unlock()
-	c.control(func(fd int) {
+	var err error
+	op := "write_poller_resume"
+	ok := c.control(func(fd int) {
 		if first {
-			c.srv.writePoller.Add(fd, netpoll.EventWrite, c.onWritable)
+			op, err = "write_poller_add", c.srv.writePoller.Add(fd, netpoll.EventWrite, c.onWritable)
 			return
 		}
-		c.srv.writePoller.Resume(fd)
+		err = c.srv.writePoller.Resume(fd)
 	})
+	if ok && err != nil {
+		// Unwatched, the socket would never be written again: close it.
+		c.srv.check(op, err, c)
+		c.finalize()
+	}
 }
 
 // onWritable runs on the write poller goroutine: it only schedules.
 func (c *Conn) onWritable(int, netpoll.Event) {
 	c.mu.Lock()
 	c.awaitWrite = false
-	if !c.flushing && c.state != stateClosed {
-		c.flushing = true
-		c.srv.pool.schedule(task{c: c, op: opFlush})
-	}
+	flush := c.state != stateClosed && c.wantFlushLocked()
 	c.mu.Unlock()
+	if flush {
+		c.scheduleFlush()
+	}
 }

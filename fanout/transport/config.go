@@ -1,0 +1,120 @@
+package transport
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"time"
+)
+
+// Config tunes the transport. Its zero value is a working default: New fills
+// every zero field with the default its comment states. The protocol maps
+// its own (YAML) configuration onto it.
+type Config struct {
+	// Paths are the request paths that may upgrade. Default ["/"].
+	Paths []string
+	// MaxConnections caps open connections; past it an upgrade gets HTTP 503.
+	// Default 18000.
+	MaxConnections int
+	// MaxHandshakes caps handshakes in progress; accept waits while it is
+	// reached. Default 512.
+	MaxHandshakes int
+	// HandshakeTimeout bounds reading the HTTP request head. Default 5s.
+	HandshakeTimeout time.Duration
+	// ReadyTimeout closes, with ReadyError, a connection its protocol has not
+	// called Ready on this long after connecting. Default 0: never.
+	ReadyTimeout time.Duration
+	// ReadyError is the close code and reason for ReadyTimeout. Default
+	// 1008 "not ready in time".
+	ReadyError *CloseError
+	// PingInterval is how long a connection may stay silent before it is
+	// pinged. Default 30s.
+	PingInterval time.Duration
+	// PongTimeout is how long after a ping a silent connection is closed.
+	// Default 10s.
+	PongTimeout time.Duration
+	// WriteTimeout closes a connection that accepts no byte for this long
+	// while data waits for it. Default 10s.
+	WriteTimeout time.Duration
+	// MaxMessageBytes is the largest client message; a larger one closes the
+	// connection with 1009. Default 65536.
+	MaxMessageBytes int
+	// MaxQueueBytes bounds a connection's outbound queue; past it Conflate
+	// frames are dropped and their streams marked lagging. Default 1 MiB.
+	MaxQueueBytes int
+	// MaxQueueDelay conflates the queue when its oldest frame has waited this
+	// long. Default 2s; negative disables.
+	MaxQueueDelay time.Duration
+	// KernelUnsentBytes sets TCP_NOTSENT_LOWAT, so a backlog stays in the
+	// queue, where it is conflated. Default 16384; negative leaves the kernel's.
+	KernelUnsentBytes int
+	// SendBufferBytes sets SO_SNDBUF. Default 0: kernel autotuning.
+	SendBufferBytes int
+	// MessagesPerSecond and MessageBurst bound what a client may send (a
+	// token bucket over all frames); past it the connection is closed with
+	// 1008. Defaults 20 and 100.
+	MessagesPerSecond float64
+	MessageBurst      int
+	// Workers is the size of the pool that reads and writes sockets.
+	// Default 4 x GOMAXPROCS.
+	Workers int
+	// ShutdownTimeout bounds the graceful close of all connections. Default 5s.
+	ShutdownTimeout time.Duration
+}
+
+func (c Config) withDefaults() Config {
+	if len(c.Paths) == 0 {
+		c.Paths = []string{"/"}
+	}
+	def := func(field *int, v int) {
+		if *field == 0 {
+			*field = v
+		}
+	}
+	defDur := func(field *time.Duration, v time.Duration) {
+		if *field == 0 {
+			*field = v
+		}
+	}
+	def(&c.MaxConnections, 18000)
+	def(&c.MaxHandshakes, 512)
+	def(&c.MaxMessageBytes, 64<<10)
+	def(&c.MaxQueueBytes, 1<<20)
+	def(&c.KernelUnsentBytes, 16<<10)
+	def(&c.MessageBurst, 100)
+	def(&c.Workers, 4*runtime.GOMAXPROCS(0))
+	defDur(&c.HandshakeTimeout, 5*time.Second)
+	defDur(&c.PingInterval, 30*time.Second)
+	defDur(&c.PongTimeout, 10*time.Second)
+	defDur(&c.WriteTimeout, 10*time.Second)
+	defDur(&c.MaxQueueDelay, 2*time.Second)
+	defDur(&c.ShutdownTimeout, 5*time.Second)
+	if c.MessagesPerSecond == 0 {
+		c.MessagesPerSecond = 20
+	}
+	if c.ReadyError == nil {
+		c.ReadyError = &CloseError{Code: 1008, Reason: "not ready in time"}
+	}
+	return c
+}
+
+// Validate reports every field the transport cannot run with; zero values
+// mean the default. The protocol validates its YAML names before this.
+func (c Config) Validate() error {
+	var errs []error
+	for _, f := range []struct {
+		name string
+		v    int
+	}{
+		{"MaxConnections", c.MaxConnections}, {"MaxHandshakes", c.MaxHandshakes}, {"MaxMessageBytes", c.MaxMessageBytes},
+		{"MaxQueueBytes", c.MaxQueueBytes}, {"SendBufferBytes", c.SendBufferBytes}, {"MessageBurst", c.MessageBurst}, {"Workers", c.Workers},
+	} {
+		if f.v < 0 {
+			errs = append(errs, fmt.Errorf("transport: %s must be >= 0 (got %d)", f.name, f.v))
+		}
+	}
+	if c.MessagesPerSecond < 0 {
+		errs = append(errs, fmt.Errorf("transport: MessagesPerSecond must be >= 0 (got %g)", c.MessagesPerSecond))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,40 @@
+package indexset
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestSet(t *testing.T) {
+	var s Set[int]
+	steps := []struct {
+		op   string
+		v    int
+		ok   bool
+		want []int
+	}{
+		{"add", 1, true, []int{1}},
+		{"add", 2, true, []int{1, 2}},
+		{"add", 1, false, []int{1, 2}},
+		{"add", 3, true, []int{1, 2, 3}},
+		{"remove", 1, true, []int{3, 2}},
+		{"remove", 1, false, []int{3, 2}},
+		{"remove", 2, true, []int{3}},
+	}
+	for i, st := range steps {
+		var ok bool
+		if st.op == "add" {
+			ok = s.Add(st.v)
+		} else {
+			ok = s.Remove(st.v)
+		}
+		if ok != st.ok || !slices.Equal(s.List(), st.want) || s.Len() != len(st.want) {
+			t.Fatalf("step %d %s %d: ok %v list %v, want %v %v", i, st.op, st.v, ok, s.List(), st.ok, st.want)
+		}
+		for _, v := range st.want {
+			if !s.Has(v) {
+				t.Fatalf("step %d: Has(%d) false", i, v)
+			}
+		}
+	}
+}

@@ -11,10 +11,6 @@ import (
 	"github.com/tickerfan/tickerfan/internal/gate"
 )
 
-// maxShardQueue bounds the events waiting for a shard; Publish blocks past it,
-// which slows the feed instead of growing memory without bound.
-const maxShardQueue = 65536
-
 // hub routes the event stream to topics and owns the subscription index
 // (product -> channel -> subscribers): a fan-out never scans all connections.
 type hub struct {
@@ -23,6 +19,7 @@ type hub struct {
 	metrics *metrics
 	log     *zap.Logger
 	topics  []*topic
+	inboxes []inbox // one per topic, guarded by the topic's shard's mu
 	shards  []*shard
 	status  statusBoard
 }
@@ -34,10 +31,10 @@ func newHub(cat *catalog, cfg *Config, m *metrics, log *zap.Logger) *hub {
 		h.topics = append(h.topics, newTopic(i, &cat.products[i], cfg, start, log))
 	}
 	h.status.init(cat)
-	for i := 0; i < cfg.Shards; i++ {
+	for range cfg.Shards {
 		h.shards = append(h.shards, &shard{h: h, signal: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})})
-		h.shards[i].cond = sync.NewCond(&h.shards[i].mu)
 	}
+	h.inboxes = make([]inbox, len(h.topics))
 	for i, t := range h.topics {
 		sh := h.shards[i%len(h.shards)]
 		sh.topics = append(sh.topics, t)
@@ -49,16 +46,22 @@ func newHub(cat *catalog, cfg *Config, m *metrics, log *zap.Logger) *hub {
 // always go to the same shard, so each product's stream is handled in order.
 // The Server's gate starts the shard goroutines (hub.start) and waits for
 // them; hub.stop tells them to return.
+//
+// The book publishes into the products' inboxes and never waits for the
+// shard: an inbox that fills merges what it holds (inbox.go), so neither the
+// ingest nor the staleness of what subscribers get depends on how far the
+// fan-out is behind.
 type shard struct {
 	h      *hub
 	topics []*topic
-	mu     sync.Mutex
-	cond   *sync.Cond // signalled when the queue has room again
-	queue  []book.Event
+	mu     sync.Mutex // guards ready, closed and the inboxes of its topics
+	ready  []int      // topics with events in their inbox, in arrival order
 	closed bool
-	signal chan struct{}
-	stop   chan struct{}
-	done   chan struct{}
+
+	batches []batch // the round being handled; the shard goroutine's own
+	signal  chan struct{}
+	stop    chan struct{}
+	done    chan struct{}
 }
 
 func (h *hub) start(g *gate.Gate) {
@@ -74,14 +77,14 @@ func (h *hub) stop() {
 	for _, sh := range h.shards {
 		sh.mu.Lock()
 		sh.closed = true
-		sh.cond.Broadcast()
 		sh.mu.Unlock()
 		close(sh.stop)
 		<-sh.done
 	}
 }
 
-// publish hands an event to its product's shard.
+// publish hands an event to its product's inbox; it never waits for the
+// fan-out.
 func (h *hub) publish(ev book.Event) bool {
 	idx, ok := h.cat.index[ev.Product]
 	if !ok {
@@ -89,11 +92,8 @@ func (h *hub) publish(ev book.Event) bool {
 	}
 	sh := h.shards[idx%len(h.shards)]
 	sh.mu.Lock()
-	for len(sh.queue) >= maxShardQueue && !sh.closed {
-		sh.cond.Wait()
-	}
-	if !sh.closed {
-		sh.queue = append(sh.queue, ev)
+	if !sh.closed && h.inboxes[idx].push(ev) {
+		sh.ready = append(sh.ready, idx)
 	}
 	sh.mu.Unlock()
 	select {
@@ -116,7 +116,7 @@ func (sh *shard) run(statusTimer bool) {
 	defer batch.Stop()
 	defer tickerBatch.Stop()
 	defer status.Stop()
-	var spare []book.Event
+	var spare []int
 	for {
 		select {
 		case <-sh.stop:
@@ -137,28 +137,40 @@ func (sh *shard) run(statusTimer bool) {
 	}
 }
 
-// drain handles every queued event; spare is the previous queue, reused.
-func (sh *shard) drain(spare []book.Event) []book.Event {
-	sh.mu.Lock()
-	evs := sh.queue
-	sh.queue = spare[:0]
-	sh.cond.Broadcast()
-	sh.mu.Unlock()
+// drain takes every ready product's events, one round each, and handles
+// them; spare is the previous ready list, reused.
+func (sh *shard) drain(spare []int) []int {
 	h := sh.h
-	for i := range evs {
-		ev := &evs[i]
-		idx := h.cat.index[ev.Product]
-		switch ev.Kind {
-		case book.EventStatus:
-			h.status.set(idx, ev.Online, ev.Message)
-		case book.EventSnapshot:
-			h.status.sawData(idx)
-		}
-		h.topics[idx].handle(ev, h.metrics)
-		h.metrics.eventsIn.Add(1)
+	sh.mu.Lock()
+	ready := sh.ready
+	sh.ready = spare[:0]
+	batches := sh.batches[:0]
+	for _, idx := range ready {
+		in := &h.inboxes[idx]
+		batches = append(batches, in.take(h.topics[idx].spare))
+		h.metrics.eventsMerged.Add(in.merged)
+		h.metrics.tradesDropped.Add(in.dropped)
+		in.merged, in.dropped = 0, 0
 	}
-	clear(evs)
-	return evs
+	sh.mu.Unlock()
+	for i, idx := range ready {
+		b := &batches[i]
+		for j := range b.evs {
+			switch ev := &b.evs[j]; ev.Kind {
+			case book.EventStatus:
+				h.status.set(idx, ev.Online, ev.Message)
+			case book.EventSnapshot:
+				h.status.sawData(idx)
+			}
+		}
+		h.topics[idx].handleBatch(b, h.metrics)
+		h.metrics.eventsIn.Add(uint64(len(b.evs)))
+		clear(b.evs)
+		h.topics[idx].spare = b.evs[:0]
+	}
+	clear(batches)
+	sh.batches = batches[:0]
+	return ready
 }
 
 func (sh *shard) each(f func(*topic)) {

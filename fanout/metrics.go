@@ -20,6 +20,9 @@ type metrics struct {
 	streamGaps     atomic.Uint64
 	replicaErrors  atomic.Uint64
 	updatesDropped atomic.Uint64
+	updatesMerged  atomic.Uint64
+	eventsMerged   atomic.Uint64 // by inbox compaction
+	tradesDropped  atomic.Uint64 // by inbox compaction
 }
 
 func newMetrics(s *Server) *metrics {
@@ -43,6 +46,9 @@ func newMetrics(s *Server) *metrics {
 	counter("tickerfan_stream_gaps_total", "Gaps seen in a product's event sequence.", &m.streamGaps)
 	counter("tickerfan_replica_errors_total", "Events the fan-out's replica book could not apply.", &m.replicaErrors)
 	counter("tickerfan_updates_dropped_total", "Level2 updates dropped while waiting for a snapshot.", &m.updatesDropped)
+	counter("tickerfan_updates_merged_total", "Level2 updates merged into another l2update because the fan-out was behind.", &m.updatesMerged)
+	counter("tickerfan_events_merged_total", "Book events folded away by a full inbox (a product far behind): superseded updates, tickers, heartbeats.", &m.eventsMerged)
+	counter("tickerfan_matches_dropped_total", "Trades a full inbox dropped: matches subscribers see their trade_id jump; REST keeps what arrived.", &m.tradesDropped)
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "tickerfan_connections", Help: "Open WebSocket connections.",
 	}, func() float64 { return float64(s.tr.Len()) }))

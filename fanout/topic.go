@@ -32,11 +32,21 @@ type topic struct {
 
 	eventSeq uint64 // last event Seq seen, for gap detection
 
-	l2         l2Stream // the live level2 stream; its book is the product's book
-	batch      l2Stream // level2_batch; its book is as of the last flush
-	l2Ready    bool     // a snapshot has been applied and no gap seen since
-	batchDirty bool     // l2 changed since the last batch flush
-	lastTime   time.Time
+	l2       l2Stream // the live level2 stream; its book is the product's book
+	batch    l2Stream // level2_batch; its book is as of the last flush
+	l2Ready  bool     // a snapshot has been applied and no gap seen since
+	lastTime time.Time
+
+	// batchNet holds the levels the live book changed since the last
+	// level2_batch flush. While nobody follows level2_batch (batchStale) its
+	// book is not kept at all; the first subscriber brings it back
+	// (ensureBatch). Either way its work is proportional to what changed.
+	batchNet   netChange
+	batchStale bool
+	liveNet    netChange      // a run of live updates being merged (merge.go)
+	liveRun    int            // updates in liveNet's run
+	scratch    []model.Change // net changes being sent, reused
+	spare      []book.Event   // the shard's: this topic inbox's next buffer
 
 	ticker      book.Ticker
 	tickerSeq   int64
@@ -64,9 +74,10 @@ type topic struct {
 func newTopic(idx int, p *model.Product, cfg *Config, start uint64, log *zap.Logger) *topic {
 	t := &topic{
 		idx: productIndex(idx), p: p, log: log.With(zap.String("product", p.ID)),
-		l2:     newL2Stream(chLevel2, p.ID, start, cfg.ResumeHistory),
-		batch:  newL2Stream(chLevel2Batch, p.ID, start, cfg.ResumeHistory),
-		trades: newTradeRing(cfg.TradesKept),
+		l2:         newL2Stream(chLevel2, p.ID, start, cfg.ResumeHistory),
+		batch:      newL2Stream(chLevel2Batch, p.ID, start, cfg.ResumeHistory),
+		trades:     newTradeRing(cfg.TradesKept),
+		batchStale: true,
 	}
 	t.publishView(time.Now(), true) // the empty book: REST always has a view
 	return t
@@ -76,16 +87,27 @@ func newTopic(idx int, p *model.Product, cfg *Config, start uint64, log *zap.Log
 func (t *topic) handle(ev *book.Event, m *metrics) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.eventSeq != 0 && ev.Seq != t.eventSeq+1 && ev.Kind != book.EventSnapshot {
-		m.streamGaps.Add(1)
-		t.log.Warn("event stream gap; waiting for the next snapshot",
-			zap.Uint64("expected", t.eventSeq+1), zap.Uint64("got", ev.Seq))
-		t.l2Ready = false
-	}
+	t.checkSeq(ev.Seq, ev.Kind, m)
 	t.eventSeq = ev.Seq
 	if ev.UpstreamSeq != 0 {
 		t.upstreamSeq = ev.UpstreamSeq
 	}
+	t.apply(ev, m)
+}
+
+// checkSeq notes a gap before an event of kind numbered seq: the book waits
+// for the next snapshot. mu must be held.
+func (t *topic) checkSeq(seq uint64, kind book.EventKind, m *metrics) {
+	if t.eventSeq != 0 && seq != t.eventSeq+1 && kind != book.EventSnapshot {
+		m.streamGaps.Add(1)
+		t.log.Warn("event stream gap; waiting for the next snapshot",
+			zap.Uint64("expected", t.eventSeq+1), zap.Uint64("got", seq))
+		t.l2Ready = false
+	}
+}
+
+// apply applies one event and fans it out. mu must be held.
+func (t *topic) apply(ev *book.Event, m *metrics) {
 	switch ev.Kind {
 	case book.EventSnapshot:
 		t.onSnapshot(ev)
@@ -108,13 +130,19 @@ func (t *topic) onSnapshot(ev *book.Event) {
 		return
 	}
 	t.l2.reset(live)
-	t.batch.reset(live.Clone())
-	t.l2Ready, t.batchDirty = true, false
+	t.l2Ready = true
+	t.batchNet.reset()
+	t.batchStale = !t.batchFollowed()
+	if !t.batchStale {
+		t.batch.reset(live.Clone())
+	}
 	if ev.Ticker.Valid() {
 		t.ticker, t.tickerFrame = ev.Ticker, nil
 	}
 	t.l2.sendSnapshot(t)
-	t.batch.sendSnapshot(t)
+	if !t.batchStale {
+		t.batch.sendSnapshot(t)
+	}
 	t.changed()
 }
 
@@ -123,21 +151,52 @@ func (t *topic) onUpdate(ev *book.Event, m *metrics) {
 		m.updatesDropped.Add(1)
 		return
 	}
-	for _, c := range ev.Changes {
-		if err := t.l2.book.Apply(c); err != nil {
-			m.replicaErrors.Add(1)
-			t.log.Error("change rejected by the replica book; waiting for a snapshot", zap.Error(err))
-			t.l2Ready = false
-			return
-		}
+	if !t.applyChanges(ev.Changes, nil, m) {
+		return
 	}
 	t.l2.advanced()
-	t.batchDirty, t.lastTime = true, ev.Time
+	t.lastTime = ev.Time
 	t.changed()
 	t.l2.sendUpdate(t, ev.Time, ev.Changes)
 }
 
+// applyChanges applies cs to the live book in order, noting each level for
+// level2_batch and, given run, for a merged l2update. A removal of a level
+// the book does not hold is skipped in a run: a compacted inbox may hold the
+// net removal of a level that came and went while it waited. It reports
+// false, the book waiting for a snapshot, when the replica rejects a change.
+// mu must be held.
+func (t *topic) applyChanges(cs []model.Change, run *netChange, m *metrics) bool {
+	b := t.l2.book
+	for _, c := range cs {
+		if run != nil {
+			if _, held := b.Size(c.Side, c.Price); !held && c.Size.IsZero() {
+				continue
+			}
+			run.note(b, c)
+		}
+		if !t.batchStale {
+			t.batchNet.note(b, c)
+		}
+		if err := b.Apply(c); err != nil {
+			m.replicaErrors.Add(1)
+			t.log.Error("change rejected by the replica book; waiting for a snapshot", zap.Error(err))
+			t.l2Ready = false
+			return false
+		}
+	}
+	return true
+}
+
 func (t *topic) onTrade(ev *book.Event) {
+	t.recordTrade(ev)
+	if t.subs[chTicker].Len() > 0 {
+		t.subs[chTicker].send(t.conflated(chTicker, t.tickerBytes()))
+	}
+}
+
+// recordTrade keeps a trade's ticker state and sends its match. mu must be held.
+func (t *topic) recordTrade(ev *book.Event) {
 	t.ticker, t.tickerSeq, t.tickerFrame = ev.Ticker, ev.UpstreamSeq, nil
 	t.tickerDirty = true
 	t.lastTrade, t.lastTradeSeq, t.lastTradeTime, t.lastMatch = ev.Trade, ev.UpstreamSeq, ev.Time, nil
@@ -146,27 +205,32 @@ func (t *topic) onTrade(ev *book.Event) {
 	t.tradesMu.Lock()
 	t.trades.push(ev.Trade, ev.Time)
 	t.tradesMu.Unlock()
-	if t.subs[chTicker].Len() > 0 {
-		t.subs[chTicker].send(t.conflated(chTicker, t.tickerBytes()))
-	}
 	if t.subs[chMatches].Len() > 0 {
 		f := encodeMatch(t.p, "match", ev.UpstreamSeq, ev.Time, &ev.Trade)
 		t.subs[chMatches].send(keep(f))
 	}
 }
 
-// flushBatch sends the level2_batch stream the net change of every level since
-// its last flush, computed by comparing its book with the live one, and
-// refreshes REST's view if REST is asking.
+// flushBatch sends the level2_batch stream the net change of every level the
+// live book changed since its last flush, and refreshes REST's view if REST
+// is asking. With nobody following level2_batch it stops keeping its book.
 func (t *topic) flushBatch(now time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.publishView(now, false)
-	if !t.batchDirty || !t.l2Ready {
+	if t.batchStale || !t.l2Ready {
 		return
 	}
-	t.batchDirty = false
-	changes := diffBooks(t.batch.book, t.l2.book)
+	if !t.batchFollowed() {
+		t.batchStale = true
+		t.batchNet.reset()
+		return
+	}
+	if t.batchNet.empty() {
+		return
+	}
+	changes := t.batchNet.changes(t.l2.book, t.scratch[:0])
+	t.scratch = changes[:0]
 	if len(changes) == 0 {
 		return
 	}
@@ -252,6 +316,9 @@ func (t *topic) resume(ch channel, seen uint64) (frames [][]byte, ok bool) {
 	if s == nil || !t.l2Ready {
 		return nil, false
 	}
+	if ch == chLevel2Batch {
+		t.ensureBatch() // a stale stream's history is no longer the book's
+	}
 	return s.hist.since(seen, s.seq)
 }
 
@@ -266,6 +333,7 @@ func (t *topic) current(ch channel, sum bool) []byte {
 		}
 	case chLevel2Batch:
 		if t.l2Ready {
+			t.ensureBatch()
 			return t.batch.snapshot(t.p, sum)
 		}
 	case chTicker, chTickerBatch:

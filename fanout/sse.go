@@ -15,7 +15,8 @@ import (
 )
 
 // Server-sent events: GET /sse?product_ids=..&channels=..[&checksum=1] is
-// the feed one way, for browsers behind proxies that refuse WebSocket. The
+// the feed one way (a parameter named after a channel gives that channel its
+// own products: &ticker=BTC-USD,ETH-USD), for browsers behind proxies that refuse WebSocket. The
 // query is the one subscribe the stream ever gets; the events carry the same
 // JSON, in the same order, as the WebSocket frames (they are the same bytes:
 // the transport writes the frames' payloads as events). Level2 events carry
@@ -69,16 +70,22 @@ var sseParams = map[string]bool{"product_ids": true, "channels": true, "checksum
 // as a WebSocket subscribe is; last is last_event_id (the Last-Event-ID of a
 // page that opens a new EventSource).
 func (s *Server) parseEventsQuery(q url.Values) (*request, string, *requestError) {
-	for k := range q {
-		if !sseParams[k] {
-			return nil, "", &requestError{message: "Failed to subscribe", reason: "unknown query parameter " + jsonw.Clip(k, maxEcho) +
-				": /sse takes product_ids, channels, checksum and last_event_id"}
-		}
-	}
 	w := wireRequest{Type: "subscribe", ProductIDs: list(q["product_ids"])}
 	for _, ch := range list(q["channels"]) {
 		raw, _ := json.Marshal(ch) // a string always marshals
 		w.Channels = append(w.Channels, raw)
+	}
+	for k, v := range q {
+		if _, known := lookupChannel(k); known {
+			// A channel's own products, as {"name":..,"product_ids":[..]} in a subscribe.
+			raw, _ := json.Marshal(wireChannel{Name: k, ProductIDs: list(v)})
+			w.Channels = append(w.Channels, raw)
+			continue
+		}
+		if !sseParams[k] {
+			return nil, "", &requestError{message: "Failed to subscribe", reason: "unknown query parameter " + jsonw.Clip(k, maxEcho) +
+				": /sse takes product_ids, channels, a channel's own products (ticker=A,B), checksum and last_event_id"}
+		}
 	}
 	switch v := q.Get("checksum"); v {
 	case "", "0", "false":

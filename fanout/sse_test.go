@@ -219,6 +219,7 @@ func TestSSEBadQuery(t *testing.T) {
 		{"product_ids=BTC-USD&channels=full", "channel full is not supported"},
 		{"product_ids=BTC-USD&channels=level2&checksum=yes", "checksum must be 1 or true (got yes)"},
 		{"product_id=BTC-USD&channels=level2", "unknown query parameter product_id"},
+		{"channels=level2&ticker=FOO-USD", "level2 requires product_ids"},
 	} {
 		resp, err := http.Get("http://" + ts.addr + "/sse?" + tc.query)
 		if err != nil {

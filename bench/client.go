@@ -52,6 +52,8 @@ type conn struct {
 
 	subSentAt  int64 // unix nanos the subscribe was written
 	subscribed bool
+	sse        bool // an event stream (Profile.Transport sse), parsed by parseSSE
+	sseOpen    bool // its HTTP head has been read
 	// budget is what a slow subscriber may still read this tick; set by the
 	// slow ticker before it re-arms the subscriber, so atomic (the poller's
 	// wake-up is an ordering the race detector cannot see).
@@ -139,6 +141,9 @@ func (c *conn) close(why int, detail string) {
 // is the wall time of the read that brought the bytes. The reader's mu must be
 // held (t is its tally for c's group).
 func (c *conn) parse(t *tally, live *liveStats, recv int64) error {
+	if c.sse {
+		return c.parseSSE(t, live, recv)
+	}
 	err := c.in.Parse(c.sw.cfg.MaxMessageBytes, false, func(f wsframe.Frame) error {
 		return c.frame(t, live, recv, f)
 	})

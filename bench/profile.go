@@ -41,6 +41,11 @@ type Profile struct {
 	// Default http://HOST:PORT/metrics of Target; "off" disables.
 	MetricsURL string `yaml:"metrics_url"`
 
+	// Transport is how subscribers connect: websocket, or sse (GET /sse on
+	// the target's host, the subscription in the query; the same
+	// measurements). Default websocket.
+	Transport string `yaml:"transport"`
+
 	// Connections is how many subscribers to open (the ramp's ceiling is
 	// ramp.max). Default 1000; at most the open-file limit less 256.
 	Connections int `yaml:"connections"`
@@ -244,6 +249,11 @@ func (p Profile) Validate() error {
 	case "", ModeThroughput, ModeIdle, ModeRamp, ModeSlow:
 	default:
 		bad("mode", "must be throughput, idle, ramp or slow (got %q)", p.Mode)
+	}
+	switch p.Transport {
+	case "", TransportWebSocket, TransportSSE:
+	default:
+		bad("transport", "must be websocket or sse (got %q)", p.Transport)
 	}
 	if p.Target != "" {
 		// wss is not offered: the readers read the socket itself, under TLS

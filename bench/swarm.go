@@ -148,6 +148,10 @@ func (s *Swarm) dial(ctx context.Context, i int) {
 	if s.cfg.Mode == ModeSlow && isSlow(i, s.cfg.Slow.Share) {
 		group = groupSlow
 	}
+	if s.cfg.Transport == TransportSSE {
+		s.dialSSE(ctx, i, group)
+		return
+	}
 	d := ws.Dialer{Timeout: s.cfg.ConnectTimeout, NetDial: s.netDial(i, group)}
 	start := time.Now()
 	nc, br, _, err := d.Dial(ctx, s.url)
@@ -184,6 +188,12 @@ func (s *Swarm) dial(ctx context.Context, i int) {
 		s.connectFailed(err)
 		return
 	}
+	s.registerConn(c, elapsed)
+}
+
+// registerConn counts c as open and hands it to its reader.
+func (s *Swarm) registerConn(c *conn, elapsed time.Duration) {
+	fd := c.fd
 	s.mu.Lock()
 	s.conns = append(s.conns, c)
 	record(&s.connectHist, elapsed.Nanoseconds())

@@ -47,6 +47,12 @@ func startTickerfan(t *testing.T, addr string, simCfg sim.Config) *tickerfan {
 // for one product without the cost of all.
 func startTickerfanSim(t *testing.T, addr string, simCfg sim.Config, simulated []string) *tickerfan {
 	t.Helper()
+	return startTickerfanWith(t, addr, fanout.Config{StatusInterval: time.Second}, simCfg, simulated)
+}
+
+// startTickerfanWith is startTickerfanSim with the server's configuration.
+func startTickerfanWith(t *testing.T, addr string, cfg fanout.Config, simCfg sim.Config, simulated []string) *tickerfan {
+	t.Helper()
 	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
 	products := model.DefaultProducts()
 	simProducts := products
@@ -58,7 +64,7 @@ func startTickerfanSim(t *testing.T, addr string, simCfg sim.Config, simulated [
 			}
 		}
 	}
-	srv, err := fanout.New(fanout.Config{StatusInterval: time.Second}, products, log)
+	srv, err := fanout.New(cfg, products, log)
 	if err != nil {
 		t.Fatalf("fanout.New: %v", err)
 	}

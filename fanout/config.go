@@ -3,8 +3,10 @@ package fanout
 import (
 	"errors"
 	"runtime"
+	"strings"
 	"time"
 
+	"github.com/tickerfan/tickerfan/fanout/transport"
 	"github.com/tickerfan/tickerfan/internal/yamlconf"
 )
 
@@ -79,6 +81,13 @@ type Config struct {
 	// the resume extension (a subscribe naming the last sequence seen gets
 	// what it missed instead of a snapshot). Default 1000; negative disables.
 	ResumeHistory int `yaml:"resume_history"`
+	// AllowedOrigins lists the origins whose pages may open the feed
+	// (WebSocket upgrades and /sse): exact origins like
+	// "https://example.com" and patterns like "*.example.com" (any scheme)
+	// or "https://*.example.com". Another Origin gets HTTP 403; a request
+	// without Origin (not from a browser page) is allowed. Default empty:
+	// every origin, as before.
+	AllowedOrigins []string `yaml:"allowed_origins"`
 	// Auth verifies signed subscribes; see AuthConfig. Default off.
 	Auth AuthConfig `yaml:"auth"`
 	// ShutdownTimeout bounds the graceful close of all connections. Default 5s.
@@ -158,6 +167,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxQueueBytes > 0 && c.MaxQueueBytes < 64<<10 {
 		errs = append(errs, yamlconf.Errorf("max_queue_bytes", "must be >= 65536 so a snapshot fits (got %d)", c.MaxQueueBytes))
+	}
+	if err := (transport.Config{AllowedOrigins: c.AllowedOrigins}).Validate(); err != nil {
+		errs = append(errs, yamlconf.Errorf("allowed_origins", "%s", strings.TrimPrefix(err.Error(), "transport: AllowedOrigins: ")))
 	}
 	errs = append(errs, yamlconf.Prefix("auth", c.Auth.Validate()))
 	return errors.Join(errs...)

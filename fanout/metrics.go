@@ -35,6 +35,10 @@ func newMetrics(s *Server) *metrics {
 	ts := s.tr.Stats()
 	counter("tickerfan_connections_accepted_total", "WebSocket connections upgraded.", &ts.Accepted)
 	counter("tickerfan_connections_rejected_total", "Upgrades refused at the connection limit or while shutting down.", &ts.Rejected)
+	counter("tickerfan_sse_connections_accepted_total", "Server-sent event streams opened (GET /sse).", &ts.EventStreams)
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tickerfan_handshakes_refused_total",
+		Help: "WebSocket upgrades and event streams refused by a handshake check, by reason.", ConstLabels: prometheus.Labels{"reason": "origin"}},
+		func() float64 { return float64(ts.RefusedOrigin.Load()) }))
 	counter("tickerfan_messages_out_total", "Frames written to subscribers.", &ts.FramesOut)
 	counter("tickerfan_bytes_out_total", "Bytes written to subscribers.", &ts.BytesOut)
 	counter("tickerfan_client_messages_total", "Messages received from clients.", &m.messagesIn)

@@ -23,6 +23,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /currencies", s.getCurrencies)
 	m.HandleFunc("GET /time", getTime)
 	m.HandleFunc("GET /healthz", s.getHealth)
+	m.HandleFunc("GET /sse", s.serveEvents)
 	m.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	m.HandleFunc("/", notFound)
 }

@@ -89,7 +89,7 @@ func (s *Server) transportConfig() transport.Config {
 		MaxMessageBytes: c.MaxMessageBytes, MaxQueueBytes: c.MaxQueueBytes, MaxQueueDelay: c.MaxQueueDelay,
 		KernelUnsentBytes: c.KernelUnsentBytes, SendBufferBytes: c.SendBufferBytes,
 		MessagesPerSecond: c.MessagesPerSecond, MessageBurst: c.MessageBurst, Workers: c.Workers,
-		ShutdownTimeout: c.ShutdownTimeout,
+		ShutdownTimeout: c.ShutdownTimeout, AllowedOrigins: c.AllowedOrigins,
 	}
 }
 

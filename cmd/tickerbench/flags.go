@@ -16,6 +16,7 @@ func bindFlags(fs *flag.FlagSet, p *bench.Profile) {
 	fs.StringVar(&p.Target, "target", p.Target, "WebSocket `url` of the server under test (ignored with -start-server)")
 	fs.StringVar(&p.MetricsURL, "metrics-url", p.MetricsURL, "server's Prometheus /metrics `url`, for its CPU, memory and messages sent (default http://TARGET-HOST/metrics; \"off\" to disable)")
 
+	fs.StringVar(&p.Transport, "transport", p.Transport, "how subscribers connect: websocket, or sse (server-sent events from GET /sse, the subscription in the query)")
 	fs.IntVar(&p.Connections, "connections", p.Connections, "subscribers to open (ramp: see -ramp-max); at most the open-file limit less 256")
 	fs.Float64Var(&p.ConnectRate, "connect-rate", p.ConnectRate, "new connections per second")
 	fs.IntVar(&p.ConnectConcurrency, "connect-concurrency", p.ConnectConcurrency, "WebSocket handshakes in flight at most")

@@ -122,7 +122,7 @@ function renderConn(s) {
   document.body.classList.toggle("offline", s.offline);
   // The state word is in a live region; the countdown, which changes every
   // second, is hidden from screen readers.
-  setText(ref("conn-text"), s.offline ? "offline, reconnecting" : s.name);
+  setText(ref("conn-text"), s.offline ? "offline, reconnecting" : s.name === "live" && s.transport ? `live · ${s.transport}` : s.name);
   let retry = s.name === "connecting" ? "…" : "";
   if (s.name === RECONNECTING) {
     const secs = Math.ceil((s.retryAt - Date.now()) / 1000);
@@ -199,6 +199,7 @@ Object.defineProperty(window, "__tickerfan", {
   value: Object.freeze({
     get state() { return view.meta.state; },
     get connects() { return view.meta.connects; },
+    get transport() { return view.meta.transport; },
     get product() { return view.meta.product; },
     get subscriptions() { return structuredClone(view.subs.list); },
     get bookSeq() { return view.meta.bookSeq; },

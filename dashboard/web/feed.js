@@ -7,8 +7,8 @@
 // one connection attempt, open(handlers) -> {send(text), close()}, and calls
 // handlers.open() once connected, handlers.message(text) for each message and
 // handlers.close(code, reason) once when the connection ends (not after its
-// own close()). webSocket is today's transport; another (an EventSource
-// fallback) plugs in the same way.
+// own close()). webSocket is the first choice; eventSource (server-sent
+// events, one way) the fallback, and withFallback switches between them.
 
 // Connection states, as the page shows them.
 export const CONNECTING = "connecting"; // the first attempt
@@ -34,12 +34,134 @@ export function webSocket(url) {
     };
     ws.onclose = (e) => handlers.close(e.code, e.reason);
     return {
+      label: "WebSocket",
       send: (text) => ws.send(text),
       close() {
         ws.onopen = ws.onmessage = ws.onclose = null;
         if (ws.readyState <= WebSocket.OPEN) ws.close();
       },
     };
+  };
+}
+
+// eventSource is the transport of tickerfan's event stream at url (/sse).
+// The stream is one way: its query is its subscription. The connection
+// keeps the subscription the page asked for (initial(), the messages the
+// page sends on open, which the first query already holds) by applying each
+// subscribe and unsubscribe the page sends to its own copy, as the server
+// would, and reopening the stream with the new query: a product switch or a
+// resync (unsubscribe, subscribe) gets a fresh subscriptions reply and
+// snapshot, as on a WebSocket.
+export function eventSource(url, initial) {
+  return (handlers) => {
+    const subs = new Subscriptions();
+    for (const msg of initial()) subs.apply(msg);
+    let es = null, opened = false, reopen = false, pending = false;
+    const connect = () => {
+      es = new EventSource(`${url}?${subs.query()}`);
+      es.onopen = () => {
+        if (!opened) handlers.open();
+        opened = true;
+      };
+      es.onmessage = (e) => handlers.message(e.data);
+      es.onerror = () => {
+        // A refused request (readyState CLOSED) or a lost stream the browser
+        // would retry: either way the Feed decides when to try again.
+        es.close();
+        es = null;
+        handlers.close(0, opened ? "event stream lost" : "event stream refused");
+      };
+    };
+    connect();
+    return {
+      label: "SSE",
+      send(text) {
+        const before = subs.query();
+        const msg = JSON.parse(text);
+        subs.apply(msg);
+        if (msg.type === "unsubscribe" || subs.query() !== before) reopen = true;
+        if (pending) return;
+        pending = true;
+        queueMicrotask(() => { // one reopen for the messages sent together
+          pending = false;
+          if (!reopen || !es) return;
+          reopen = false;
+          es.onopen = es.onmessage = es.onerror = null;
+          es.close();
+          connect();
+        });
+      },
+      close() {
+        if (!es) return;
+        es.onopen = es.onmessage = es.onerror = null;
+        es.close();
+        es = null;
+      },
+    };
+  };
+}
+
+// Subscriptions is a copy of what a connection is subscribed to, kept from
+// subscribe and unsubscribe messages as the server keeps it, written as the
+// query of /sse: each channel with its own products (ticker=A,B), status in
+// channels=.
+export class Subscriptions {
+  constructor() {
+    this.channels = new Map(); // name -> Set of product ids
+  }
+
+  apply(msg) {
+    for (const ch of msg.channels || []) {
+      const name = typeof ch === "string" ? ch : ch.name;
+      const ids = (typeof ch === "object" && ch.product_ids) || msg.product_ids || [];
+      if (msg.type === "subscribe") {
+        const set = this.channels.get(name) || new Set();
+        for (const id of ids) set.add(id);
+        this.channels.set(name, set);
+      } else if (ids.length === 0) {
+        this.channels.delete(name);
+      } else if (this.channels.has(name)) {
+        for (const id of ids) this.channels.get(name).delete(id);
+        if (this.channels.get(name).size === 0 && name !== "status") this.channels.delete(name);
+      }
+    }
+  }
+
+  query() {
+    const q = new URLSearchParams();
+    for (const [name, ids] of this.channels) {
+      if (name === "status") q.append("channels", "status");
+      else q.append(name, [...ids].join(","));
+    }
+    return q.toString();
+  }
+}
+
+// withFallback uses primary (the WebSocket) until it fails after times
+// attempts in a row without ever opening (a proxy that refuses upgrades, a
+// server that refuses them), then fallback (the event stream). A fallback
+// that also fails that often without opening hands back to primary: the
+// server was down, not the upgrade refused. A transport that opened once is
+// kept.
+export function withFallback(primary, fallback, times = 2) {
+  let useFallback = false, failures = 0;
+  return (handlers) => {
+    let opened = false;
+    return (useFallback ? fallback : primary)({
+      open() {
+        opened = true;
+        failures = 0;
+        handlers.open();
+      },
+      message: handlers.message,
+      close(code, reason) {
+        if (!opened && ++failures >= times) {
+          useFallback = !useFallback;
+          failures = 0;
+        }
+        handlers.close(code, reason);
+      },
+    });
   };
 }
 
@@ -61,7 +183,7 @@ export class Feed {
     this.open = false;
     this.attempt = 0; // failed attempts since the connection was last stable
     this.connects = 0; // sockets opened, ever
-    this.state = { name: CONNECTING, attempt: 0, retryAt: 0, closeCode: 0, closeReason: "", detail: "", unreachable: false };
+    this.state = { name: CONNECTING, attempt: 0, retryAt: 0, closeCode: 0, closeReason: "", detail: "", unreachable: false, transport: "" };
     this.openedAt = 0;
     this.lastMessageAt = 0;
     this.retryTimer = 0;
@@ -126,7 +248,8 @@ export class Feed {
           this.open = true;
           this.openedAt = this.lastMessageAt = performance.now();
           this.connects++;
-          this.#setState(LIVE, { retryAt: 0, detail: "", closeCode: 0, closeReason: "", unreachable: false });
+          const transport = (this.conn && this.conn.label) || "";
+          this.#setState(LIVE, { retryAt: 0, detail: "", closeCode: 0, closeReason: "", unreachable: false, transport });
           this.onOpen();
         },
         message: (text) => {

@@ -61,6 +61,7 @@ export function buildView(state, dirty, feed, meter) {
   return {
     meta: {
       state: feed.state.name,
+      transport: feed.state.transport || "",
       connects: feed.connects,
       product: state.selected,
       bookSeq: book ? book.seq : null,
@@ -223,7 +224,7 @@ function prices(m, dp) {
 function conn(feed, state) {
   const s = feed.state;
   return {
-    name: s.name, attempt: s.attempt, retryAt: s.retryAt,
+    name: s.name, attempt: s.attempt, retryAt: s.retryAt, transport: s.transport || "",
     detail: s.name === LIVE ? "" : s.detail || "",
     offline: s.name !== LIVE && s.unreachable,
     fromCache: state.fromCache,

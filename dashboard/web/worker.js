@@ -12,7 +12,7 @@
 
 import { Book } from "./book.js";
 import { places } from "./decimal.js";
-import { Feed, LIVE, webSocket } from "./feed.js";
+import { eventSource, Feed, LIVE, webSocket, withFallback } from "./feed.js";
 import { Meter } from "./meter.js";
 import { Trades } from "./trades.js";
 import { buildView } from "./view.js";
@@ -54,7 +54,11 @@ const state = {
 const meter = new Meter();
 
 const feed = new Feed({
-  transport: webSocket(`${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/ws`),
+  // The WebSocket, or after two attempts that never opened, the event stream.
+  transport: withFallback(
+    webSocket(`${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/ws`),
+    eventSource(`${location.origin}/sse`, () => [subscribeMessage()]),
+  ),
   prepare: loadProducts,
   onOpen: subscribeAll,
   onMessage: handle,
@@ -220,12 +224,18 @@ function subscribeAll() {
   prefillTrades(id, m);
   state.subscribed = id;
   state.subscriptions = [];
-  feed.send({
-    type: "subscribe",
-    product_ids: [id],
-    channels: [...PRODUCT_CHANNELS, { name: "ticker", product_ids: state.products.map((p) => p.id) }, "status"],
-  });
+  feed.send(subscribeMessage());
   mark("book", "tape", "subs");
+}
+
+// subscribeMessage is what a fresh connection subscribes: the selected
+// product's channels, every product's ticker, and status.
+function subscribeMessage() {
+  return {
+    type: "subscribe",
+    product_ids: [state.selected],
+    channels: [...PRODUCT_CHANNELS, { name: "ticker", product_ids: state.products.map((p) => p.id) }, "status"],
+  };
 }
 
 // handle applies one message from the server. It runs for every message, so

@@ -111,7 +111,7 @@ func (s *Server) upgradeOrHand(nc net.Conn, br *bufio.Reader) bool {
 	}
 	s.check("set_deadline", nc.SetDeadline(time.Time{}), nil)
 	leftover, _ := br.Peek(br.Buffered()) // Peek of what is buffered cannot fail
-	s.register(nc, leftover)
+	s.register(nc, leftover, nil)
 	return false
 }
 
@@ -144,6 +144,7 @@ func (s *Server) upgrader() ws.Upgrader {
 			}
 			return nil
 		},
+		OnHeader: s.checkOriginHeader,
 	}
 }
 
@@ -176,7 +177,8 @@ func isUpgrade(head []byte) bool {
 
 // register turns an upgraded connection into a Conn watched by the read
 // poller. Bytes the client sent right behind the handshake are handled first.
-func (s *Server) register(nc net.Conn, leftover []byte) {
+// setup, if not nil, sees the Conn before anything else does (TakeEvents).
+func (s *Server) register(nc net.Conn, leftover []byte, setup func(*Conn)) {
 	sc, ok := nc.(syscall.Conn)
 	if !ok {
 		nc.Close()
@@ -193,6 +195,9 @@ func (s *Server) register(nc net.Conn, leftover []byte) {
 		return
 	}
 	c := newConn(s, nc, rc, fd)
+	if setup != nil {
+		setup(c)
+	}
 	s.registry.add(c)
 	s.stats.Accepted.Add(1)
 	if s.draining.Load() {

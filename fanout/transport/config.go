@@ -58,6 +58,12 @@ type Config struct {
 	// Workers is the size of the pool that reads and writes sockets.
 	// Default 4 x GOMAXPROCS.
 	Workers int
+	// AllowedOrigins lists the origins whose pages may open upgrades and
+	// event streams: "https://example.com" (exact, port included), or
+	// "*.example.com" / "https://*.example.com" (any subdomain). A request
+	// with another Origin is refused with 403; one without Origin is
+	// allowed. Default empty: every origin.
+	AllowedOrigins []string
 	// ShutdownTimeout bounds the graceful close of all connections. Default 5s.
 	ShutdownTimeout time.Duration
 }
@@ -111,6 +117,11 @@ func (c Config) Validate() error {
 	} {
 		if f.v < 0 {
 			errs = append(errs, fmt.Errorf("transport: %s must be >= 0 (got %d)", f.name, f.v))
+		}
+	}
+	for _, p := range c.AllowedOrigins {
+		if _, err := parseOriginPattern(p); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if c.MessagesPerSecond < 0 {

@@ -94,6 +94,8 @@ type Conn struct {
 	ready      bool     // the protocol said the client is set up (see Config.ReadyTimeout)
 	iov        [][]byte // flush scratch
 
+	sse *sseState // set for an event stream (TakeEvents): another framing
+
 	nc     net.Conn
 	rc     syscall.RawConn
 	fd     int

@@ -35,6 +35,10 @@ func (c *Conn) handleRead() {
 		c.in.Commit(n)
 		c.lastRead.Store(time.Now().UnixNano())
 		c.pingSent.Store(0)
+		if c.sse != nil {
+			c.discardInput()
+			continue
+		}
 		if ce := c.parseFrames(); ce != nil {
 			c.in.Release()
 			c.Close(ce)

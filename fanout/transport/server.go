@@ -65,6 +65,7 @@ type Server struct {
 	readPoller  *netpoll.Poller
 	writePoller *netpoll.Poller
 	registry    registry
+	origins     []originPattern // Config.AllowedOrigins, parsed
 	hsSem       chan struct{}
 	born        time.Time
 	clock       atomic.Uint32 // ms since born (wrapping), refreshed by the sweeper: a cheap "now" for the hot path
@@ -92,6 +93,10 @@ func New(cfg Config, h Handlers, httpHandler http.Handler, log *zap.Logger) (*Se
 	s := &Server{cfg: cfg.withDefaults(), handlers: h, log: log, born: time.Now(),
 		stopAccept: make(chan struct{}), stopSweep: make(chan struct{})}
 	s.hsSem = make(chan struct{}, s.cfg.MaxHandshakes)
+	for _, p := range s.cfg.AllowedOrigins {
+		op, _ := parseOriginPattern(p) // Validate checked it
+		s.origins = append(s.origins, op)
+	}
 	var err error
 	if s.readPoller, err = netpoll.New(netpoll.Config{OnError: s.pollError}); err != nil {
 		return nil, err

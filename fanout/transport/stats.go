@@ -15,6 +15,11 @@ type Stats struct {
 	Accepted atomic.Uint64
 	// Rejected counts upgrades refused at the connection limit or while draining.
 	Rejected atomic.Uint64
+	// EventStreams counts event-stream connections taken (TakeEvents).
+	EventStreams atomic.Uint64
+	// RefusedOrigin counts upgrades and event streams refused for their
+	// Origin (Config.AllowedOrigins).
+	RefusedOrigin atomic.Uint64
 	// FramesOut and BytesOut count what was written to clients.
 	FramesOut atomic.Uint64
 	BytesOut  atomic.Uint64

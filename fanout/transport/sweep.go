@@ -70,6 +70,9 @@ func (s *Server) checkTimes(c *Conn, now int64) {
 	}
 	sent := c.pingSent.Load()
 	switch {
+	case c.sse != nil:
+		c.lastRead.Store(now) // an event stream answers nothing: the ping is a keepalive comment
+		c.Send(pingFrame, Control, 0)
 	case sent == 0:
 		c.pingSent.Store(now)
 		c.Send(pingFrame, Control, 0)

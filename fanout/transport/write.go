@@ -21,8 +21,12 @@ const (
 // would block, or flushRounds is used up. Runs on a pool worker; one flush per
 // connection at a time (the flushing flag).
 func (c *Conn) flush() {
+	gather := c.gather
+	if c.sse != nil {
+		gather = c.gatherSSE
+	}
 	for round := 0; round < flushRounds; round++ {
-		iov, ok := c.gather()
+		iov, ok := gather()
 		if !ok {
 			return
 		}
@@ -79,7 +83,12 @@ func (c *Conn) writev(iov [][]byte) (int, error) {
 func (c *Conn) afterWrite(n int, err error) bool {
 	c.mu.Lock()
 	c.inflight = 0
-	frames := c.advance(n)
+	var frames int
+	if c.sse != nil {
+		frames = c.advanceSSE(n)
+	} else {
+		frames = c.advance(n)
+	}
 	c.srv.stats.written(n, frames)
 	switch {
 	case err == unix.EAGAIN || (err == nil && n == 0):

@@ -295,12 +295,13 @@ func TestLatestReplacesQueuedFrame(t *testing.T) {
 		conn.Send(text(fmt.Sprintf("b %06d %s", i, pad)), Latest, 2)
 	}
 	conn.mu.Lock()
-	queued, writing := len(conn.out), conn.firstMovable()
+	queued := len(conn.out)
 	conn.mu.Unlock()
-	// The socket took some frames before the client stopped reading; the
-	// rest of 10,000 must have collapsed to one per stream, the ones being
-	// written aside.
-	if queued > writing+2 {
+	// The socket took some frames before the client stopped reading; of the
+	// rest of 10,000, each stream keeps its newest, plus at most one a write
+	// had started on when the newer came (it cannot be replaced) and the one
+	// being written.
+	if queued > 6 {
 		t.Fatalf("%d frames queued for 2 streams; want the newest of each", queued)
 	}
 	if s.Stats().Replaced.Load() == 0 || s.Stats().Conflated.Load() != 0 {

@@ -224,7 +224,10 @@ func (h *hub) subscribe(c *transport.Conn, sub subscription) {
 }
 
 func classFor(ch channel) transport.Class {
-	if ch.conflatable() {
+	switch {
+	case ch == chTicker || ch == chTickerBatch:
+		return transport.Latest // a ticker carries the whole state: the newest is all that matters
+	case ch.conflatable():
 		return transport.Conflate
 	}
 	return transport.Keep
@@ -274,9 +277,9 @@ func (h *hub) resync(c *transport.Conn) {
 			sum = s.sums.Has(c)
 		}
 		if f := t.current(ch, sum); f != nil && (sum || t.subs[ch].Has(c)) {
-			c.Restore(key, transport.Conflate, f)
+			c.Restore(key, classFor(ch), f)
 		} else {
-			c.Restore(key, transport.Conflate) // nothing to send, or no longer followed: clear the mark
+			c.Restore(key, classFor(ch)) // nothing to send, or no longer followed: clear the mark
 		}
 		t.mu.Unlock()
 	}

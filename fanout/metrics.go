@@ -44,6 +44,7 @@ func newMetrics(s *Server) *metrics {
 	counter("tickerfan_client_messages_total", "Messages received from clients.", &m.messagesIn)
 	counter("tickerfan_client_errors_total", "Client messages answered with an error.", &m.requestErrors)
 	counter("tickerfan_queue_drops_total", "Queued level2/ticker frames conflated for slow consumers.", &ts.Conflated)
+	counter("tickerfan_tickers_replaced_total", "Queued tickers replaced by a newer one of their product before being written.", &ts.Replaced)
 	counter("tickerfan_resyncs_total", "Fresh snapshots/tickers sent to slow consumers after conflation.", &m.resyncs)
 	counter("tickerfan_resumes_total", "Level2 subscriptions resumed from history instead of a snapshot.", &m.resumes)
 	counter("tickerfan_events_total", "Book events received by the fan-out.", &m.eventsIn)

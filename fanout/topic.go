@@ -8,7 +8,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tickerfan/tickerfan/book"
-	"github.com/tickerfan/tickerfan/fanout/transport"
 	"github.com/tickerfan/tickerfan/model"
 )
 
@@ -289,7 +288,7 @@ func (t *topic) set(ch channel, sum bool) *subSet {
 }
 
 func (t *topic) conflated(ch channel, b []byte) outFrame {
-	return outFrame{b: b, class: transport.Conflate, key: streamKey(t.idx, ch)}
+	return outFrame{b: b, class: classFor(ch), key: streamKey(t.idx, ch)}
 }
 
 // The cached frames below are encoded on first use after a change. mu must be held.

@@ -34,7 +34,23 @@ const (
 	// then marked lagging, and the protocol replaces them with fresh state
 	// once the queue drains (Handlers.OnLagging, Conn.Restore).
 	Conflate
+	// Latest frames are Conflate frames that each carry their stream's whole
+	// state (a ticker), so only the newest matters: a queued one no write
+	// has started on is replaced in place by the next of its stream. A
+	// subscriber that reads slower than its tickers change gets the newest,
+	// not a backlog.
+	Latest
 )
+
+// conflatable reports whether frames of the class may be dropped for a slow
+// consumer.
+func (c Class) conflatable() bool { return c >= Conflate }
+
+// latestScan bounds how far from the tail Send looks for the queued frame a
+// Latest frame replaces: a subscriber's queue interleaves its streams, so
+// the previous frame of a stream is near the tail; past the bound the frame
+// is queued as a Conflate one would be.
+const latestScan = 32
 
 // StreamKey names, opaquely, the stream a Conflate frame belongs to: frames
 // of one key replace each other. The protocol chooses the keys; the
@@ -167,14 +183,17 @@ func (c *Conn) sendLocked(f frame) bool {
 	}
 	f.at = c.srv.clock.Load()
 	class := f.class()
-	if class == Conflate && c.lagging != nil {
+	if class == Latest && c.replaceLocked(f) {
+		return false // the replaced frame's flush is already claimed or scheduled
+	}
+	if class.conflatable() && c.lagging != nil {
 		if _, lag := c.lagging[f.key()]; lag {
 			return false
 		}
 	}
 	if limit := c.srv.cfg.MaxQueueBytes + c.stateBytes; c.outBytes+len(f.b) > limit {
 		c.conflateLocked()
-		if class == Conflate {
+		if class.conflatable() {
 			c.markLagging(f.key())
 			return c.wantFlushLocked() // its drain sends the fresh state
 		}
@@ -190,6 +209,22 @@ func (c *Conn) sendLocked(f frame) bool {
 	}
 	c.outBytes += len(f.b)
 	return c.wantFlushLocked()
+}
+
+// replaceLocked puts f in place of the queued frame of its stream that no
+// write has started on, if one is near the tail, and reports whether it did.
+// mu must be held.
+func (c *Conn) replaceLocked(f frame) bool {
+	stop := max(c.firstMovable(), len(c.out)-latestScan)
+	for i := len(c.out) - 1; i >= stop; i-- {
+		if c.out[i].tag == f.tag {
+			c.outBytes += len(f.b) - len(c.out[i].b)
+			c.out[i] = f
+			c.srv.stats.Replaced.Add(1)
+			return true
+		}
+	}
+	return false
 }
 
 // Restore clears key's lagging mark and queues frames, the stream's fresh
@@ -303,7 +338,7 @@ func (c *Conn) conflateLocked() {
 	keep := c.out[:c.firstMovable()]
 	dropped := 0
 	for _, f := range c.out[len(keep):] {
-		if f.class() == Conflate {
+		if f.class().conflatable() {
 			c.markLagging(f.key())
 			c.outBytes -= len(f.b)
 			dropped++

@@ -48,6 +48,11 @@ func (c *Conn) handleRead() {
 	if len(c.in.Bytes()) == 0 {
 		c.in.Release() // an idle connection holds no buffer, even after a spurious wakeup
 	}
+	// The re-arm below orders this task before the next read task through
+	// the kernel (epoll_ctl, then epoll_wait), which the race detector cannot
+	// see; releasing mu, which the next task's Open takes first, says it.
+	c.mu.Lock()
+	c.mu.Unlock()
 	// Re-armed inside Control, the fd cannot be reused meanwhile. Once
 	// re-armed, the next read task may start: touch nothing but resumeErr.
 	err := c.rc.Control(c.resumeFn)

@@ -25,6 +25,9 @@ type Stats struct {
 	BytesOut  atomic.Uint64
 	// Conflated counts queued Conflate frames dropped for slow consumers.
 	Conflated atomic.Uint64
+	// Replaced counts queued Latest frames replaced by a newer one of their
+	// stream before any of it was written.
+	Replaced atomic.Uint64
 
 	mu      sync.Mutex
 	closes  map[string]uint64    // connections closed by the server, by reason

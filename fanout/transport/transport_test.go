@@ -267,3 +267,57 @@ func TestFrameIs32Bytes(t *testing.T) {
 		t.Fatalf("tag round trip: class %d key %d", f.class(), f.key())
 	}
 }
+
+// A Latest frame replaces the queued, unwritten frame of its stream: a client
+// that does not read holds one frame per stream, and gets the newest of each
+// once it reads, in order per stream and never conflated.
+func TestLatestReplacesQueuedFrame(t *testing.T) {
+	var mu sync.Mutex
+	var conn *Conn
+	h := Handlers{OnMessage: func(c *Conn, _ []byte) {
+		mu.Lock()
+		conn = c
+		mu.Unlock()
+		c.Ready()
+	}}
+	s, addr := startTransport(t, Config{MaxQueueBytes: 64 << 20, SendBufferBytes: 8 << 10, WriteTimeout: time.Minute}, h)
+	nc := dial(t, addr, 4096)
+	wsutil.WriteClientText(nc, []byte("go"))
+	testwait.For(t, 5*time.Second, "the connection's first message", func() (string, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		return "no message yet", conn != nil
+	})
+	pad := string(bytes.Repeat([]byte("p"), 1000))
+	const sends = 5000
+	for i := 1; i <= sends; i++ {
+		conn.Send(text(fmt.Sprintf("a %06d %s", i, pad)), Latest, 1)
+		conn.Send(text(fmt.Sprintf("b %06d %s", i, pad)), Latest, 2)
+	}
+	conn.mu.Lock()
+	queued := len(conn.out)
+	conn.mu.Unlock()
+	// The socket took some frames before the client stopped reading; of the
+	// rest of 10,000, each stream keeps its newest, plus at most one a write
+	// had started on when the newer came (it cannot be replaced) and the one
+	// being written.
+	if queued > 6 {
+		t.Fatalf("%d frames queued for 2 streams; want the newest of each", queued)
+	}
+	if s.Stats().Replaced.Load() == 0 || s.Stats().Conflated.Load() != 0 {
+		t.Fatalf("replaced %d, conflated %d; want replacements and no conflation",
+			s.Stats().Replaced.Load(), s.Stats().Conflated.Load())
+	}
+	last := map[byte]int{}
+	testwait.For(t, 10*time.Second, "the newest frame of both streams", func() (string, bool) {
+		_, p := readFrame(t, nc)
+		var stream byte
+		var n int
+		fmt.Sscanf(string(p), "%c %d", &stream, &n)
+		if n <= last[stream] {
+			t.Fatalf("stream %c: %d after %d", stream, n, last[stream])
+		}
+		last[stream] = n
+		return fmt.Sprint(last), last['a'] == sends && last['b'] == sends
+	})
+}

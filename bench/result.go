@@ -362,6 +362,7 @@ func counterDeltas(from, to Metrics) map[string]float64 {
 		"tickerfan_queue_drops_total", "tickerfan_resyncs_total", "tickerfan_connections_closed_by_server_total",
 		"tickerfan_connections_rejected_total", "tickerfan_book_errors_total", "tickerfan_stream_gaps_total",
 		"tickerfan_upstream_messages_total", "tickerfan_client_errors_total",
+		"tickerfan_tickers_replaced_total", "tickerfan_updates_merged_total", "tickerfan_events_merged_total",
 	} {
 		if v, ok := to[name]; ok {
 			out[name] = v - from[name]

@@ -35,10 +35,12 @@ const (
 	// once the queue drains (Handlers.OnLagging, Conn.Restore).
 	Conflate
 	// Latest frames are Conflate frames that each carry their stream's whole
-	// state (a ticker), so only the newest matters: a queued one no write
-	// has started on is replaced in place by the next of its stream. A
-	// subscriber that reads slower than its tickers change gets the newest,
-	// not a backlog.
+	// state (a ticker), so once the connection is behind only the newest
+	// matters: while its oldest unwritten frame has waited over latestAfter,
+	// a queued one no write has started on is replaced in place by the next
+	// of its stream. A subscriber that reads slower than its tickers change
+	// gets the newest, not a backlog; one that keeps up gets every frame, in
+	// batches as large as before.
 	Latest
 )
 
@@ -51,6 +53,12 @@ func (c Class) conflatable() bool { return c >= Conflate }
 // the previous frame of a stream is near the tail; past the bound the frame
 // is queued as a Conflate one would be.
 const latestScan = 32
+
+// latestAfter is how long, in ms, the oldest unwritten frame may wait before
+// Latest frames replace each other: below it frames queue and go out
+// together (fewer, larger writes); above it the connection is behind and
+// what it is sent must be fresh. The overload run (README) measured it.
+const latestAfter = 50
 
 // StreamKey names, opaquely, the stream a Conflate frame belongs to: frames
 // of one key replace each other. The protocol chooses the keys; the
@@ -183,7 +191,7 @@ func (c *Conn) sendLocked(f frame) bool {
 	}
 	f.at = c.srv.clock.Load()
 	class := f.class()
-	if class == Latest && c.replaceLocked(f) {
+	if class == Latest && c.behindLocked(f.at) && c.replaceLocked(f) {
 		return false // the replaced frame's flush is already claimed or scheduled
 	}
 	if class.conflatable() && c.lagging != nil {
@@ -209,6 +217,13 @@ func (c *Conn) sendLocked(f frame) bool {
 	}
 	c.outBytes += len(f.b)
 	return c.wantFlushLocked()
+}
+
+// behindLocked reports whether the oldest frame no write has started on has
+// waited longer than latestAfter at now. mu must be held.
+func (c *Conn) behindLocked(now uint32) bool {
+	i := c.firstMovable()
+	return i < len(c.out) && now-c.out[i].at > latestAfter
 }
 
 // replaceLocked puts f in place of the queued frame of its stream that no

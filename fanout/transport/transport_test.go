@@ -268,9 +268,11 @@ func TestFrameIs32Bytes(t *testing.T) {
 	}
 }
 
-// A Latest frame replaces the queued, unwritten frame of its stream: a client
-// that does not read holds one frame per stream, and gets the newest of each
-// once it reads, in order per stream and never conflated.
+// Once a connection is behind (its oldest unwritten frame older than
+// latestAfter), a Latest frame replaces the queued, unwritten frame of its
+// stream: a client that does not read stops accumulating frames, and gets
+// the newest of each stream once it reads, in order per stream and never
+// conflated. Before that, frames queue as they come.
 func TestLatestReplacesQueuedFrame(t *testing.T) {
 	var mu sync.Mutex
 	var conn *Conn
@@ -280,7 +282,7 @@ func TestLatestReplacesQueuedFrame(t *testing.T) {
 		mu.Unlock()
 		c.Ready()
 	}}
-	s, addr := startTransport(t, Config{MaxQueueBytes: 64 << 20, SendBufferBytes: 8 << 10, WriteTimeout: time.Minute}, h)
+	s, addr := startTransport(t, Config{MaxQueueBytes: 64 << 20, MaxQueueDelay: -1, SendBufferBytes: 8 << 10, WriteTimeout: time.Minute}, h)
 	nc := dial(t, addr, 4096)
 	wsutil.WriteClientText(nc, []byte("go"))
 	testwait.For(t, 5*time.Second, "the connection's first message", func() (string, bool) {
@@ -289,20 +291,35 @@ func TestLatestReplacesQueuedFrame(t *testing.T) {
 		return "no message yet", conn != nil
 	})
 	pad := string(bytes.Repeat([]byte("p"), 1000))
-	const sends = 5000
-	for i := 1; i <= sends; i++ {
-		conn.Send(text(fmt.Sprintf("a %06d %s", i, pad)), Latest, 1)
-		conn.Send(text(fmt.Sprintf("b %06d %s", i, pad)), Latest, 2)
+	n := 0
+	send := func(count int) {
+		for range count {
+			n++
+			conn.Send(text(fmt.Sprintf("a %06d %s", n, pad)), Latest, 1)
+			conn.Send(text(fmt.Sprintf("b %06d %s", n, pad)), Latest, 2)
+		}
 	}
-	conn.mu.Lock()
-	queued := len(conn.out)
-	conn.mu.Unlock()
-	// The socket took some frames before the client stopped reading; of the
-	// rest of 10,000, each stream keeps its newest, plus at most one a write
-	// had started on when the newer came (it cannot be replaced) and the one
-	// being written.
-	if queued > 6 {
-		t.Fatalf("%d frames queued for 2 streams; want the newest of each", queued)
+	queued := func() int {
+		conn.mu.Lock()
+		defer conn.mu.Unlock()
+		return len(conn.out)
+	}
+	send(200) // more than the socket takes: a backlog, queued as it came
+	before := queued()
+	if before < 100 || s.Stats().Replaced.Load() != 0 {
+		t.Fatalf("%d frames queued, %d replaced; want a fresh backlog kept whole", before, s.Stats().Replaced.Load())
+	}
+	testwait.For(t, 5*time.Second, "the backlog to age past latestAfter", func() (string, bool) {
+		conn.mu.Lock()
+		defer conn.mu.Unlock()
+		return fmt.Sprintf("clock %d, oldest queued at %d", s.clock.Load(), conn.out[conn.firstMovable()].at),
+			conn.behindLocked(s.clock.Load())
+	})
+	send(5000)
+	// Behind, each stream's newest replaces its previous one (a frame a
+	// write had started on aside): the queue grows by one per stream at most.
+	if after := queued(); after > before+2 {
+		t.Fatalf("%d frames queued after 10,000 more, %d before; want the newest of each stream", after, before)
 	}
 	if s.Stats().Replaced.Load() == 0 || s.Stats().Conflated.Load() != 0 {
 		t.Fatalf("replaced %d, conflated %d; want replacements and no conflation",
@@ -310,14 +327,22 @@ func TestLatestReplacesQueuedFrame(t *testing.T) {
 	}
 	last := map[byte]int{}
 	testwait.For(t, 10*time.Second, "the newest frame of both streams", func() (string, bool) {
-		_, p := readFrame(t, nc)
-		var stream byte
-		var n int
-		fmt.Sscanf(string(p), "%c %d", &stream, &n)
-		if n <= last[stream] {
-			t.Fatalf("stream %c: %d after %d", stream, n, last[stream])
+		nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+		h, err := ws.ReadHeader(nc)
+		if err != nil {
+			conn.mu.Lock()
+			defer conn.mu.Unlock()
+			t.Fatalf("after %v: %v; queue %d, flushing %v awaitWrite %v", last, err, len(conn.out), conn.flushing, conn.awaitWrite)
 		}
-		last[stream] = n
-		return fmt.Sprint(last), last['a'] == sends && last['b'] == sends
+		p := make([]byte, h.Length)
+		io.ReadFull(nc, p)
+		var stream byte
+		var got int
+		fmt.Sscanf(string(p), "%c %d", &stream, &got)
+		if got <= last[stream] {
+			t.Fatalf("stream %c: %d after %d", stream, got, last[stream])
+		}
+		last[stream] = got
+		return fmt.Sprint(last), last['a'] == n && last['b'] == n
 	})
 }

@@ -69,6 +69,7 @@ type Server struct {
 	hsSem       chan struct{}
 	born        time.Time
 	clock       atomic.Uint32 // ms since born (wrapping), refreshed by the sweeper: a cheap "now" for the hot path
+	batchBytes  int           // bytes one writev gathers: maxBatchBytes, or kernel_unsent_bytes when set
 	draining    atomic.Bool
 
 	httpSrv *http.Server
@@ -93,6 +94,10 @@ func New(cfg Config, h Handlers, httpHandler http.Handler, log *zap.Logger) (*Se
 	s := &Server{cfg: cfg.withDefaults(), handlers: h, log: log, born: time.Now(),
 		stopAccept: make(chan struct{}), stopSweep: make(chan struct{})}
 	s.hsSem = make(chan struct{}, s.cfg.MaxHandshakes)
+	s.batchBytes = maxBatchBytes
+	if n := s.cfg.KernelUnsentBytes; n > 0 {
+		s.batchBytes = min(n, maxBatchBytes)
+	}
 	for _, p := range s.cfg.AllowedOrigins {
 		op, _ := parseOriginPattern(p) // Validate checked it
 		s.origins = append(s.origins, op)

@@ -143,7 +143,7 @@ func (c *Conn) gatherSSE() ([][]byte, bool) {
 	}
 	st.batch = st.batch[:0]
 	total := 0
-	for i := 0; i < len(c.out) && i < maxIov/3 && total < maxBatchBytes; i++ {
+	for i := 0; i < len(c.out) && i < maxIov/3 && total < c.srv.batchBytes; i++ {
 		st.batch = append(st.batch, c.out[i])
 		total += len(c.out[i].b)
 	}

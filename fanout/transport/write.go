@@ -52,7 +52,7 @@ func (c *Conn) gather() ([][]byte, bool) {
 	}
 	iov := c.iov[:0]
 	total := 0
-	for i := 0; i < len(c.out) && i < maxIov && total < maxBatchBytes; i++ {
+	for i := 0; i < len(c.out) && i < maxIov && total < c.srv.batchBytes; i++ {
 		b := c.out[i].b
 		if i == 0 {
 			b = b[c.off:]
@@ -107,6 +107,17 @@ func (c *Conn) afterWrite(n int, err error) bool {
 		return false
 	}
 	c.stalled = 0
+	if c.srv.cfg.KernelUnsentBytes > 0 && len(c.out) > 0 {
+		// The kernel took a batch of about kernel_unsent_bytes: write more
+		// only once it has sent most of it (TCP_NOTSENT_LOWAT makes the
+		// socket writable then), so a backlog waits in the queue, where it
+		// is seen, replaced and conflated, not in the kernel's buffer.
+		c.flushing = false
+		c.awaitWrite = true
+		c.mu.Unlock()
+		c.armWritable()
+		return false
+	}
 	c.mu.Unlock()
 	return true
 }

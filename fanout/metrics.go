@@ -5,6 +5,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/tickerfan/tickerfan/fanout/transport"
 )
 
 // metrics are the server's counters. Hot-path counters are plain atomics read
@@ -43,9 +45,22 @@ func newMetrics(s *Server) *metrics {
 	counter("tickerfan_stream_gaps_total", "Gaps seen in a product's event sequence.", &m.streamGaps)
 	counter("tickerfan_replica_errors_total", "Events the fan-out's replica book could not apply.", &m.replicaErrors)
 	counter("tickerfan_updates_dropped_total", "Level2 updates dropped while waiting for a snapshot.", &m.updatesDropped)
-	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "tickerfan_connections", Help: "Open WebSocket connections.",
-	}, func() float64 { return float64(s.tr.Len()) }))
+	counter("tickerfan_connections_rejected_per_ip_total", "Connections closed at accept: their address was over a per-address limit.", &ts.RejectedPerIP)
+	counter("tickerfan_handshakes_evicted_total", "Stalled handshakes closed to make room for new connections.", &ts.HandshakesEvicted)
+	gauge := func(name, help string, f func() float64) {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f))
+	}
+	gauge("tickerfan_connections_max", "max_connections in force (lowered to fit the open-file limit).",
+		func() float64 { return float64(s.tr.MaxConnections()) })
+	gauge("tickerfan_queued_bytes", "Bytes queued for all connections (within 16 KiB per non-empty queue).",
+		func() float64 { return float64(s.tr.Queued()) })
+	gauge("tickerfan_queued_bytes_budget", "max_total_queue_bytes.", func() float64 { return float64(s.tr.QueueBudget()) })
+	for k := transport.KindHandshake; k <= transport.KindHTTP; k++ {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "tickerfan_connections", Help: "Open connections: websocket, http (plain HTTP, kept alive or busy), handshake (request head not read yet).",
+			ConstLabels: prometheus.Labels{"kind": k.String()},
+		}, func() float64 { return float64(s.tr.Open(k)) }))
+	}
 	m.reg.MustRegister(&subscriptionCollector{s: s},
 		&mapCollector{desc: closedDesc, read: ts.Closes}, &mapCollector{desc: internalErrorsDesc, read: ts.Errors})
 	return m

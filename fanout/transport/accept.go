@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,14 +30,14 @@ var headReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, ma
 
 // acceptLoop accepts on ln until it closes. A connection's handshake runs
 // in its own short-lived goroutine, started by the gate, at most
-// max_handshakes at once: accept waits for a slot, which is how it backs off
-// under a connection storm. The gate runs acceptLoop for Serve.
+// max_handshakes at once. When every slot is taken, accept closes the
+// stalest handshake still waiting for its head (slowloris) and waits only
+// when none is stale, which is how it backs off under a storm of honest
+// clients. The gate runs acceptLoop for Serve.
 func (s *Server) acceptLoop(ln net.Listener) {
 	backoff := 5 * time.Millisecond
 	for {
-		select {
-		case s.hsSem <- struct{}{}:
-		case <-s.stopAccept: // Shutdown is taking every slot
+		if !s.takeHandshakeSlot() {
 			return
 		}
 		nc, err := ln.Accept()
@@ -50,55 +52,118 @@ func (s *Server) acceptLoop(ln net.Listener) {
 			continue
 		}
 		backoff = 5 * time.Millisecond
-		if !s.gate.Go(func() { s.handshake(nc) }) {
-			nc.Close()
+		ip := addrOf(nc)
+		if !s.ips.admit(ip, time.Now()) {
 			<-s.hsSem
+			s.stats.RejectedPerIP.Add(1)
+			nc.Close() // an address over its limits gets no answer: that would cost it nothing
+			continue
+		}
+		s.slots.open[KindHandshake].Add(1)
+		p := &pending{nc: nc, since: time.Now()}
+		s.hs.add(p)
+		if !s.gate.Go(func() { s.handshake(p, ip) }) {
+			s.endHandshake(p, ip)
+			nc.Close()
+			s.ips.closed(ip, false)
 			return
 		}
 	}
 }
 
-// handshake reads the request head within handshake_timeout and either
-// upgrades the connection (zero-copy, gobwas/ws) or hands it to the HTTP
-// server. Upgrades are refused with 503 while draining.
-func (s *Server) handshake(nc net.Conn) {
-	defer func() { <-s.hsSem }()
-	s.check("set_deadline", nc.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout)), nil)
-	br := headReaders.Get().(*bufio.Reader)
-	br.Reset(nc)
-	if !s.upgradeOrHand(nc, br) {
-		s.putReader(br)
+// takeHandshakeSlot takes a handshake slot. When all are taken it closes
+// the stalest handshake to free one, and retries every evictAge while every
+// waiting handshake is too young to close; it reports false once Shutdown
+// began.
+func (s *Server) takeHandshakeSlot() bool {
+	var retry *time.Timer
+	for {
+		select {
+		case s.hsSem <- struct{}{}:
+			return true
+		default:
+		}
+		if s.hs.evictStalest(time.Now()) {
+			s.stats.HandshakesEvicted.Add(1)
+		}
+		if retry == nil {
+			retry = time.NewTimer(evictAge)
+			defer retry.Stop()
+		} else {
+			retry.Reset(evictAge)
+		}
+		select {
+		case s.hsSem <- struct{}{}:
+			return true
+		case <-retry.C:
+		case <-s.stopAccept: // Shutdown is taking every slot
+			return false
+		}
 	}
 }
 
-// upgradeOrHand does the handshake's work on the peeked request; it reports
-// whether br went to the HTTP server with the connection (and must not be
-// reused).
-func (s *Server) upgradeOrHand(nc net.Conn, br *bufio.Reader) bool {
+// endHandshake ends p's handshake: out of the table, its slot given back,
+// the address's handshake count down.
+func (s *Server) endHandshake(p *pending, ip netip.Addr) {
+	s.hs.remove(p)
+	s.slots.open[KindHandshake].Add(-1)
+	s.ips.handshakeDone(ip)
+	<-s.hsSem
+}
+
+// handshake reads the request head within head_timeout and either upgrades
+// the connection (zero-copy, gobwas/ws), within handshake_timeout, or hands
+// it to the HTTP server. Either takes a slot of max_connections first:
+// without one it gets 503. Upgrades are refused with 503 while draining.
+func (s *Server) handshake(p *pending, ip netip.Addr) {
+	nc := p.nc
+	start := time.Now()
+	s.check("set_deadline", nc.SetDeadline(start.Add(s.cfg.HeadTimeout)), nil)
+	br := headReaders.Get().(*bufio.Reader)
+	br.Reset(nc)
 	head, err := peekHead(br)
+	s.endHandshake(p, ip)
 	if err != nil {
 		s.log.Debug("bad request head", zap.Error(err), zap.String("remote", nc.RemoteAddr().String()))
 		if errors.Is(err, errHeadTooLarge) {
 			s.reject(nc, "431 Request Header Fields Too Large", "")
 		}
 		nc.Close()
-		return false
+		s.ips.closed(ip, false)
+		s.putReader(br)
+		return
 	}
+	s.check("set_deadline", nc.SetDeadline(start.Add(s.cfg.HandshakeTimeout)), nil)
+	if !s.upgradeOrHand(nc, br, head, ip) {
+		s.putReader(br)
+	}
+}
+
+// upgradeOrHand does the handshake's work on the peeked request head; it
+// reports whether br went to the HTTP server with the connection (and must
+// not be reused).
+func (s *Server) upgradeOrHand(nc net.Conn, br *bufio.Reader, head []byte, ip netip.Addr) bool {
 	if !isUpgrade(head) {
+		if !s.slots.reserve(KindHTTP) {
+			s.refuse(nc, ip, "connection limit reached")
+			return false
+		}
 		s.check("set_deadline", nc.SetDeadline(time.Time{}), nil)
-		if !s.httpLn.push(&peekedConn{Conn: nc, r: br}) {
-			nc.Close()
+		hc := &httpConn{peekedConn: peekedConn{Conn: nc, r: br}, release: func() {
+			s.slots.release(KindHTTP)
+			s.ips.closed(ip, false)
+		}}
+		if !s.httpLn.push(hc) {
+			hc.Close()
 		}
 		return true
 	}
 	switch {
 	case s.draining.Load():
-		s.stats.Rejected.Add(1)
-		s.reject(nc, "503 Service Unavailable", "server shutting down")
+		s.refuse(nc, ip, "server shutting down")
 		return false
-	case s.registry.len() >= s.cfg.MaxConnections:
-		s.stats.Rejected.Add(1)
-		s.reject(nc, "503 Service Unavailable", "connection limit reached")
+	case !s.slots.reserve(KindWebSocket):
+		s.refuse(nc, ip, "connection limit reached")
 		return false
 	}
 	if _, err := s.upgrader().Upgrade(struct {
@@ -107,12 +172,21 @@ func (s *Server) upgradeOrHand(nc net.Conn, br *bufio.Reader) bool {
 	}{br, nc}); err != nil {
 		s.log.Debug("upgrade failed", zap.Error(err), zap.String("remote", nc.RemoteAddr().String()))
 		nc.Close()
+		s.slots.release(KindWebSocket)
+		s.ips.closed(ip, false)
 		return false
 	}
 	s.check("set_deadline", nc.SetDeadline(time.Time{}), nil)
 	leftover, _ := br.Peek(br.Buffered()) // Peek of what is buffered cannot fail
-	s.register(nc, leftover)
+	s.register(nc, ip, leftover)
 	return false
+}
+
+// refuse answers 503 with reason and closes.
+func (s *Server) refuse(nc net.Conn, ip netip.Addr, reason string) {
+	s.stats.Rejected.Add(1)
+	s.reject(nc, "503 Service Unavailable", reason)
+	s.ips.closed(ip, false)
 }
 
 // reject answers an HTTP status (with Retry-After when there is a body)
@@ -176,23 +250,29 @@ func isUpgrade(head []byte) bool {
 
 // register turns an upgraded connection into a Conn watched by the read
 // poller. Bytes the client sent right behind the handshake are handled first.
-func (s *Server) register(nc net.Conn, leftover []byte) {
+func (s *Server) register(nc net.Conn, ip netip.Addr, leftover []byte) {
+	fail := func() {
+		nc.Close()
+		s.slots.release(KindWebSocket)
+		s.ips.closed(ip, false)
+	}
 	sc, ok := nc.(syscall.Conn)
 	if !ok {
-		nc.Close()
+		fail()
 		return
 	}
 	rc, err := sc.SyscallConn()
 	if !s.check("syscall_conn", err, nil) {
-		nc.Close()
+		fail()
 		return
 	}
 	fd, err := netpoll.FD(sc)
 	if !s.check("fd", err, nil) {
-		nc.Close()
+		fail()
 		return
 	}
 	c := newConn(s, nc, rc, fd)
+	c.ip = ip
 	s.registry.add(c)
 	s.stats.Accepted.Add(1)
 	if s.draining.Load() {
@@ -200,9 +280,11 @@ func (s *Server) register(nc net.Conn, leftover []byte) {
 	}
 	if len(leftover) > 0 {
 		c.in.Append(leftover)
-		if ce := c.parseFrames(); ce != nil {
+		frames, ce := c.parseFrames()
+		if ce != nil {
 			c.Close(ce)
 		}
+		c.notePartial(frames, time.Now().UnixNano())
 	}
 	onRead := func(int, netpoll.Event) { s.pool.schedule(task{c: c, op: opRead}) }
 	if !c.control(func(fd int) {
@@ -231,6 +313,19 @@ type peekedConn struct {
 }
 
 func (c *peekedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+// httpConn is a plain HTTP connection: its slot of max_connections is given
+// back when the HTTP server closes it (the idle timeout included).
+type httpConn struct {
+	peekedConn
+	once    sync.Once
+	release func()
+}
+
+func (c *httpConn) Close() error {
+	c.once.Do(c.release)
+	return c.peekedConn.Close()
+}
 
 // chanListener hands connections the accept loop classified as plain HTTP to
 // the http.Server.
@@ -273,4 +368,19 @@ func (l *chanListener) Close() error {
 func (l *chanListener) Addr() net.Addr {
 	a, _ := l.addr.Load().(net.Addr)
 	return a
+}
+
+// upgradeFirst answers a WebSocket upgrade that reaches the HTTP server (a
+// second request on a kept-alive connection: the first is classified before
+// net/http sees it) with a clear 400 and closes, instead of serving it as a
+// page: an upgrade must be the first request on its connection.
+func upgradeFirst(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(strings.ToLower(r.Header.Get("Upgrade")), "websocket") {
+			w.Header().Set("Connection", "close")
+			http.Error(w, "websocket upgrade must be the first request on a connection: open a new one", http.StatusBadRequest)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }

@@ -65,7 +65,12 @@ type Server struct {
 	readPoller  *netpoll.Poller
 	writePoller *netpoll.Poller
 	registry    registry
+	slots       slots       // every open connection, by kind, against max_connections
+	ips         ipTable     // the per-address limits
+	hs          handshakes  // handshakes waiting for their head, oldest first
 	hsSem       chan struct{}
+	queued      atomic.Int64  // bytes queued by every connection (see Conn.syncQueued)
+	overload    chan struct{} // capacity 1: the total passed max_total_queue_bytes
 	born        time.Time
 	clock       atomic.Uint32 // ms since born (wrapping), refreshed by the sweeper: a cheap "now" for the hot path
 	draining    atomic.Bool
@@ -90,7 +95,11 @@ func New(cfg Config, h Handlers, httpHandler http.Handler, log *zap.Logger) (*Se
 		log = zap.NewNop()
 	}
 	s := &Server{cfg: cfg.withDefaults(), handlers: h, log: log, born: time.Now(),
-		stopAccept: make(chan struct{}), stopSweep: make(chan struct{})}
+		stopAccept: make(chan struct{}), stopSweep: make(chan struct{}), overload: make(chan struct{}, 1)}
+	fitFileLimit(&s.cfg, log)
+	s.slots.max = int64(s.cfg.MaxConnections)
+	s.ips = ipTable{maxConns: s.cfg.MaxConnectionsPerIP, maxHandshakes: s.cfg.MaxHandshakesPerIP,
+		rate: s.cfg.HandshakesPerIPPerSecond}
 	s.hsSem = make(chan struct{}, s.cfg.MaxHandshakes)
 	var err error
 	if s.readPoller, err = netpoll.New(netpoll.Config{OnError: s.pollError}); err != nil {
@@ -103,8 +112,8 @@ func New(cfg Config, h Handlers, httpHandler http.Handler, log *zap.Logger) (*Se
 	s.pool = newPool(s.cfg.Workers, s.run, &s.gate)
 	s.httpLn = newChanListener()
 	s.httpSrv = &http.Server{
-		Handler: httpHandler, ReadHeaderTimeout: s.cfg.HandshakeTimeout, IdleTimeout: time.Minute,
-		ErrorLog: zap.NewStdLog(s.log.Named("http")),
+		Handler: upgradeFirst(httpHandler), ReadHeaderTimeout: s.cfg.HeadTimeout, IdleTimeout: s.cfg.HTTPIdleTimeout,
+		MaxHeaderBytes: maxRequestHead, ErrorLog: zap.NewStdLog(s.log.Named("http")),
 	}
 	return s, nil
 }
@@ -128,8 +137,19 @@ func (s *Server) run(t task) {
 // Stats are the transport's counters.
 func (s *Server) Stats() *Stats { return &s.stats }
 
-// Len is the number of open connections.
+// Len is the number of open WebSocket connections.
 func (s *Server) Len() int { return s.registry.len() }
+
+// Queued is the bytes queued for every connection together, within 16 KiB
+// per non-empty queue; QueueBudget is max_total_queue_bytes.
+func (s *Server) Queued() int64 { return s.queued.Load() }
+
+// QueueBudget is max_total_queue_bytes.
+func (s *Server) QueueBudget() int64 { return s.cfg.MaxTotalQueueBytes }
+
+// MaxConnections is the limit in force: the configured one, lowered to fit
+// the open-file limit.
+func (s *Server) MaxConnections() int { return s.cfg.MaxConnections }
 
 // Draining reports whether Shutdown has begun: upgrades are refused, plain
 // HTTP is still served until the connections are closed.

@@ -115,6 +115,9 @@ func (c *Conn) advance(n int) int {
 		}
 		n -= left
 		c.off = 0
+		if c.out[done].class() != Conflate {
+			c.keepBytes -= len(c.out[done].b)
+		}
 		done++
 	}
 	if done > 0 {
@@ -124,6 +127,7 @@ func (c *Conn) advance(n int) int {
 			c.out = nil // an idle subscriber keeps no queue memory
 		}
 	}
+	c.syncQueued()
 	return done
 }
 

@@ -1,0 +1,326 @@
+package transport
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsutil"
+	"go.uber.org/zap"
+
+	"github.com/tickerfan/tickerfan/internal/testwait"
+)
+
+// tryDial upgrades within 3s and reports the error, if any.
+func tryDial(addr string) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	nc, _, _, err := ws.Dialer{}.Dial(ctx, "ws://"+addr+"/")
+	return nc, err
+}
+
+// keptAlive opens a plain HTTP connection, makes one request on it and
+// leaves it open (kept alive).
+func keptAlive(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	br := bufio.NewReader(nc)
+	if got := request(t, nc, br, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n"); got.StatusCode != 200 {
+		t.Fatalf("first request: %d", got.StatusCode)
+	}
+	return nc, br
+}
+
+// request writes a raw request and reads the response, body included.
+func request(t *testing.T, nc net.Conn, br *bufio.Reader, raw string) *http.Response {
+	t.Helper()
+	nc.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(nc, raw); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("read response: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	resp.Status = string(body)
+	return resp
+}
+
+// A concurrent flood gets exactly max_connections upgrades: the slot is
+// reserved atomically before the connection is registered (issue 9, item 6:
+// 101 upgraded with a limit of 100).
+func TestMaxConnectionsExactUnderFlood(t *testing.T) {
+	const limit, flood = 20, 200
+	s, addr := startTransport(t, Config{MaxConnections: limit}, echo())
+	var upgraded, refused atomic.Int64
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := 0; i < flood; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			nc, err := tryDial(addr)
+			if err != nil {
+				refused.Add(1)
+				return
+			}
+			upgraded.Add(1)
+			t.Cleanup(func() { nc.Close() })
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if upgraded.Load() != limit || refused.Load() != flood-limit || s.Open(KindWebSocket) != limit {
+		t.Fatalf("upgraded %d, refused %d, open %d; want exactly %d upgraded", upgraded.Load(), refused.Load(), s.Open(KindWebSocket), limit)
+	}
+}
+
+// Kept-alive plain HTTP connections count against max_connections, show as
+// kind "http", and give their slot back when they close.
+func TestHTTPConnectionsCount(t *testing.T) {
+	s, addr := startTransport(t, Config{MaxConnections: 2}, echo())
+	a, _ := keptAlive(t, addr)
+	keptAlive(t, addr)
+	if n := s.Open(KindHTTP); n != 2 {
+		t.Fatalf("http connections %d, want 2", n)
+	}
+	if nc, err := tryDial(addr); err == nil {
+		nc.Close()
+		t.Fatal("upgraded past max_connections with 2 HTTP connections open")
+	}
+	a.Close()
+	testwait.For(t, 5*time.Second, "the HTTP slot given back", func() (string, bool) {
+		return fmt.Sprint("http ", s.Open(KindHTTP)), s.Open(KindHTTP) == 1
+	})
+	nc, err := tryDial(addr)
+	if err != nil {
+		t.Fatalf("upgrade with a slot free: %v", err)
+	}
+	nc.Close()
+}
+
+// A kept-alive HTTP connection is closed after http_idle_timeout.
+func TestHTTPIdleTimeout(t *testing.T) {
+	s, addr := startTransport(t, Config{HTTPIdleTimeout: 200 * time.Millisecond}, echo())
+	nc, br := keptAlive(t, addr)
+	nc.SetReadDeadline(time.Now().Add(3 * time.Second))
+	if _, err := br.ReadByte(); err != io.EOF {
+		t.Fatalf("idle connection: read %v, want EOF (closed by the server)", err)
+	}
+	testwait.For(t, 5*time.Second, "no HTTP connection left", func() (string, bool) {
+		return fmt.Sprint("http ", s.Open(KindHTTP)), s.Open(KindHTTP) == 0
+	})
+}
+
+// The second request on a kept-alive connection: its headers are bounded,
+// and a WebSocket upgrade gets a clear error, not the page.
+func TestSecondRequest(t *testing.T) {
+	_, addr := startTransport(t, Config{}, echo())
+	nc, br := keptAlive(t, addr)
+	huge := "GET /b HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 100<<10) + "\r\n\r\n"
+	if resp := request(t, nc, br, huge); resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("100 KiB of headers on a second request: %d %q, want 431", resp.StatusCode, resp.Status)
+	}
+
+	nc, br = keptAlive(t, addr)
+	upgrade := "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+	resp := request(t, nc, br, upgrade)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(resp.Status, "first request") {
+		t.Fatalf("upgrade as a second request: %d %q, want 400 saying it must be the first", resp.StatusCode, resp.Status)
+	}
+}
+
+// Slowloris: with every handshake slot held by clients trickling half a
+// request head, a new client still upgrades at once (the stalest is
+// closed), and a trickler is cut at head_timeout.
+func TestSlowHandshakesDoNotBlockAccept(t *testing.T) {
+	s, addr := startTransport(t, Config{MaxHandshakes: 4, HeadTimeout: 4 * time.Second, HandshakeTimeout: 5 * time.Second}, echo())
+	var slow []net.Conn
+	for i := 0; i < 4; i++ {
+		nc, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { nc.Close() })
+		io.WriteString(nc, "GET / HTTP/1.1\r\nHost: x\r\n")
+		slow = append(slow, nc)
+	}
+	testwait.For(t, 5*time.Second, "4 handshakes waiting", func() (string, bool) {
+		return fmt.Sprint("handshakes ", s.Open(KindHandshake)), s.Open(KindHandshake) == 4
+	})
+	began := time.Now()
+	nc, err := tryDial(addr)
+	if err != nil {
+		t.Fatalf("upgrade with every handshake slot stalled: %v", err)
+	}
+	nc.Close()
+	if took := time.Since(began); took > time.Second || s.stats.HandshakesEvicted.Load() == 0 {
+		t.Fatalf("upgrade took %s with %d handshakes evicted; want under 1s by closing the stalest", took, s.stats.HandshakesEvicted.Load())
+	}
+	slow[0].SetReadDeadline(time.Now().Add(3 * time.Second))
+	if _, err := slow[0].Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("the stalest handshake: read %v, want EOF", err)
+	}
+}
+
+// A request head that does not arrive within head_timeout is cut, well
+// before handshake_timeout.
+func TestHeadTimeout(t *testing.T) {
+	_, addr := startTransport(t, Config{HeadTimeout: 200 * time.Millisecond, HandshakeTimeout: 10 * time.Second}, echo())
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	io.WriteString(nc, "GET / HTTP/1.1\r\n")
+	began := time.Now()
+	nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := nc.Read(make([]byte, 1)); err != io.EOF || time.Since(began) > 3*time.Second {
+		t.Fatalf("half a head: read %v after %s, want EOF well before handshake_timeout", err, time.Since(began))
+	}
+}
+
+// The per-address limits: open connections, and new handshakes per second.
+func TestPerIPLimits(t *testing.T) {
+	s, addr := startTransport(t, Config{MaxConnectionsPerIP: 2}, echo())
+	a, err := tryDial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keptAlive(t, addr) // HTTP counts too
+	if nc, err := tryDial(addr); err == nil {
+		nc.Close()
+		t.Fatal("a third connection from one address upgraded with max_connections_per_ip 2")
+	}
+	a.Close()
+	testwait.For(t, 5*time.Second, "the address's slot given back", func() (string, bool) {
+		return fmt.Sprint("websocket ", s.Open(KindWebSocket)), s.Open(KindWebSocket) == 0
+	})
+	if nc, err := tryDial(addr); err != nil {
+		t.Fatalf("upgrade under the per-address cap: %v", err)
+	} else {
+		nc.Close()
+	}
+	if s.stats.RejectedPerIP.Load() != 1 {
+		t.Fatalf("rejected per IP %d, want 1", s.stats.RejectedPerIP.Load())
+	}
+
+	s, addr = startTransport(t, Config{HandshakesPerIPPerSecond: 2}, echo())
+	ok := 0
+	for i := 0; i < 5; i++ {
+		if nc, err := tryDial(addr); err == nil {
+			ok++
+			nc.Close()
+		}
+	}
+	if ok != 2 || s.stats.RejectedPerIP.Load() != 3 {
+		t.Fatalf("5 upgrades at once at 2 per second: %d upgraded, %d rejected; want 2 and 3", ok, s.stats.RejectedPerIP.Load())
+	}
+}
+
+// max_connections is lowered to fit RLIMIT_NOFILE.
+func TestFitFileLimit(t *testing.T) {
+	cfg := Config{MaxConnections: 1 << 30, MaxHandshakes: 512}
+	fitFileLimit(&cfg, zap.NewNop())
+	if cfg.MaxConnections >= 1<<30 || cfg.MaxConnections < 1 {
+		t.Fatalf("max_connections %d: not lowered to the open-file limit", cfg.MaxConnections)
+	}
+	cfg = Config{MaxConnections: 10, MaxHandshakes: 512}
+	if fitFileLimit(&cfg, zap.NewNop()); cfg.MaxConnections != 10 {
+		t.Fatalf("max_connections 10 changed to %d", cfg.MaxConnections)
+	}
+}
+
+// frameHeader is a masked client text frame's header announcing n bytes of
+// payload, with a zero mask.
+func frameHeader(n int) []byte {
+	return []byte{0x81, 0x80 | 127, 0, 0, 0, 0, 0, byte(n >> 16), byte(n >> 8), byte(n), 0, 0, 0, 0}
+}
+
+// A connection holding half a frame is closed after frame_timeout (issue 9,
+// item 5: it pinned a 64 KiB buffer for as long as it trickled).
+func TestPartialFrameTimesOut(t *testing.T) {
+	_, addr := startTransport(t, Config{FrameTimeout: 300 * time.Millisecond}, echo())
+	nc := dial(t, addr, 0)
+	nc.Write(append(frameHeader(60000), 'x'))
+	if code, reason := readClose(t, nc); code != ws.StatusPolicyViolation || reason != ErrFrameTimeout.Reason {
+		t.Fatalf("half a frame: closed %d %q, want 1008 %q", code, reason, ErrFrameTimeout.Reason)
+	}
+}
+
+// Frames that are never dropped (replies, matches) have their own bound:
+// past max_reply_queue_bytes the connection is closed as slow instead of
+// queueing without end (issue 9, item 2).
+func TestReplyQueueBound(t *testing.T) {
+	reply := text(strings.Repeat("r", 1000))
+	h := Handlers{OnMessage: func(c *Conn, _ []byte) {
+		for i := 0; i < 2000; i++ { // 2 MB of replies to a client that reads nothing
+			c.Send(reply, Keep, 0)
+		}
+	}}
+	_, addr := startTransport(t, Config{MaxReplyQueueBytes: 64 << 10}, h)
+	nc := dial(t, addr, 4096)
+	writeText(t, nc, "go")
+	if code, reason := readClose(t, nc); code != ws.StatusPolicyViolation || reason != ErrSlow.Reason {
+		t.Fatalf("2 MB of replies queued: closed %d %q, want 1008 %q", code, reason, ErrSlow.Reason)
+	}
+}
+
+// The process-wide budget: when the queued bytes of all connections pass
+// max_total_queue_bytes, the largest queues are closed first with 1008
+// "server overloaded", and the total comes back under the budget.
+func TestTotalQueueBudget(t *testing.T) {
+	const budget = 256 << 10
+	frame := text(strings.Repeat("q", 999))
+	h := Handlers{OnMessage: func(c *Conn, msg []byte) {
+		var kib int
+		fmt.Sscan(string(msg), &kib)
+		for i := 0; i < kib; i++ {
+			c.Send(frame, Conflate, StreamKey(i)) // distinct streams: nothing replaces anything
+		}
+	}}
+	s, addr := startTransport(t, Config{MaxTotalQueueBytes: budget, MaxQueueDelay: -1, KernelUnsentBytes: 4096, SendBufferBytes: 4096}, h)
+	small, mid, large := dial(t, addr, 4096), dial(t, addr, 4096), dial(t, addr, 4096)
+	writeText(t, small, "60")
+	testwait.For(t, 5*time.Second, "the small queue", func() (string, bool) {
+		return fmt.Sprint("queued ", s.Queued()), s.Queued() > 30<<10
+	})
+	writeText(t, mid, "150")
+	writeText(t, large, "250")
+	// 60 + 150 + 250 KiB, less what the sockets took, is over 256 KiB; closing
+	// the largest brings it under 90% of it.
+	testwait.For(t, 10*time.Second, "the largest queue closed, the total back under the budget", func() (string, bool) {
+		closes := s.stats.Closes()[ErrOverloaded.Reason]
+		return fmt.Sprint("queued ", s.Queued(), " open ", s.Len(), " overloaded ", closes),
+			s.Queued() <= budget*9/10 && s.Len() == 2 && closes == 1
+	})
+	for _, c := range s.registry.all(nil) {
+		if c.Remote() == large.LocalAddr().String() {
+			t.Fatalf("the largest queue is still open; the smaller ones were closed")
+		}
+	}
+}
+
+func writeText(t *testing.T, nc net.Conn, msg string) {
+	t.Helper()
+	if err := wsutil.WriteClientText(nc, []byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -246,7 +246,7 @@ func (c *Conn) restoreLocked(key StreamKey, class Class, frames [][]byte) bool {
 	if c.state != stateOpen {
 		return false
 	}
-	delete(c.lagging, key)
+	c.forgetLocked(key)
 	if len(frames) == 0 {
 		return false
 	}
@@ -267,8 +267,17 @@ func (c *Conn) restoreLocked(key StreamKey, class Class, frames [][]byte) bool {
 // Forget clears key's lagging mark: the client no longer follows the stream.
 func (c *Conn) Forget(key StreamKey) {
 	c.mu.Lock()
-	delete(c.lagging, key)
+	c.forgetLocked(key)
 	c.mu.Unlock()
+}
+
+// forgetLocked clears key's lagging mark, and the map once empty. mu must be
+// held.
+func (c *Conn) forgetLocked(key StreamKey) {
+	delete(c.lagging, key)
+	if len(c.lagging) == 0 {
+		c.lagging = nil
+	}
 }
 
 // Lagging appends to dst the streams conflated for this connection and not

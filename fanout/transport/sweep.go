@@ -38,6 +38,9 @@ func (s *Server) sweep() {
 				s.checkTimes(c, now.UnixNano())
 			}
 			clear(conns)
+			if cap(conns) > 1024 && 4*len(conns) < cap(conns) {
+				conns = nil // a flood's copy is not kept
+			}
 			s.ips.prune(now)
 		}
 	}

@@ -41,6 +41,9 @@ func (c *Conn) gather() ([][]byte, bool) {
 	defer c.mu.Unlock()
 	if c.state == stateClosed || len(c.out) == 0 {
 		c.flushing = false
+		if cap(c.iov) > 16 {
+			c.iov = nil // a burst's scratch is not kept by an idle connection
+		}
 		if op, ok := c.afterDrainLocked(); ok {
 			defer c.srv.pool.schedule(task{c: c, op: op}) // runs after mu is released
 		}

@@ -71,6 +71,16 @@ type Config struct {
 	// with 1008 "server overloaded" until the total is under 90% of it.
 	// Default 512 MiB.
 	MaxTotalQueueBytes int64 `yaml:"max_total_queue_bytes"`
+	// SnapshotBytesPerSecond and SnapshotBurstBytes weigh fresh state
+	// (snapshots on subscribe and after conflation, the newest ticker) by its
+	// size, per connection: a token bucket in bytes. When it is empty the
+	// stream waits, its updates held back as for a slow consumer, and its
+	// snapshot goes out once the bucket has refilled; so
+	// subscribe/unsubscribe churn makes the server write at most this much
+	// per connection. A snapshot larger than the burst still goes out.
+	// Defaults 65536 (64 KiB/s) and 4194304 (4 MiB); a negative rate disables.
+	SnapshotBytesPerSecond int `yaml:"snapshot_bytes_per_second"`
+	SnapshotBurstBytes     int `yaml:"snapshot_burst_bytes"`
 	// MaxQueueDelay bounds how far behind a subscriber may fall: when the
 	// oldest queued frame has waited longer, queued level2 and ticker frames
 	// are conflated as for max_queue_bytes. Default 2s; negative disables.
@@ -128,6 +138,8 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.FrameTimeout, 5*time.Second)
 	setDefault(&c.MaxReplyQueueBytes, 256<<10)
 	setDefault(&c.MaxTotalQueueBytes, 512<<20)
+	setDefault(&c.SnapshotBytesPerSecond, 64<<10)
+	setDefault(&c.SnapshotBurstBytes, 4<<20)
 	setDefault(&c.SubscribeTimeout, 5*time.Second)
 	setDefault(&c.PingInterval, 30*time.Second)
 	setDefault(&c.PongTimeout, 10*time.Second)
@@ -176,6 +188,7 @@ func (c Config) Validate() error {
 	nonNegative("max_connections_per_ip", c.MaxConnectionsPerIP)
 	nonNegative("max_handshakes_per_ip", c.MaxHandshakesPerIP)
 	nonNegative("max_reply_queue_bytes", c.MaxReplyQueueBytes)
+	nonNegative("snapshot_burst_bytes", c.SnapshotBurstBytes)
 	if c.MaxTotalQueueBytes < 0 {
 		errs = append(errs, yamlconf.Errorf("max_total_queue_bytes", "must be >= 0 (got %d); 0 means the default", c.MaxTotalQueueBytes))
 	}

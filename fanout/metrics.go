@@ -46,6 +46,7 @@ func newMetrics(s *Server) *metrics {
 	counter("tickerfan_replica_errors_total", "Events the fan-out's replica book could not apply.", &m.replicaErrors)
 	counter("tickerfan_updates_dropped_total", "Level2 updates dropped while waiting for a snapshot.", &m.updatesDropped)
 	counter("tickerfan_connections_rejected_per_ip_total", "Connections closed at accept: their address was over a per-address limit.", &ts.RejectedPerIP)
+	counter("tickerfan_snapshots_deferred_total", "Snapshots held back until the connection's snapshot_bytes_per_second bucket refilled.", &ts.FreshDeferred)
 	counter("tickerfan_handshakes_evicted_total", "Stalled handshakes closed to make room for new connections.", &ts.HandshakesEvicted)
 	gauge := func(name, help string, f func() float64) {
 		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f))

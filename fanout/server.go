@@ -88,6 +88,7 @@ func (s *Server) transportConfig() transport.Config {
 		HandshakesPerIPPerSecond: c.MaxHandshakesPerIPPerSecond, HeadTimeout: c.HeadTimeout,
 		HTTPIdleTimeout: c.HTTPIdleTimeout, FrameTimeout: c.FrameTimeout,
 		MaxReplyQueueBytes: c.MaxReplyQueueBytes, MaxTotalQueueBytes: c.MaxTotalQueueBytes,
+		FreshStateBytesPerSecond: c.SnapshotBytesPerSecond, FreshStateBurstBytes: c.SnapshotBurstBytes,
 		ReadyTimeout: c.SubscribeTimeout, ReadyError: errNoSubscribe,
 		PingInterval: c.PingInterval, PongTimeout: c.PongTimeout, WriteTimeout: c.WriteTimeout,
 		MaxMessageBytes: c.MaxMessageBytes, MaxQueueBytes: c.MaxQueueBytes, MaxQueueDelay: c.MaxQueueDelay,

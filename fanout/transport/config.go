@@ -75,6 +75,16 @@ type Config struct {
 	// with the largest queues, with 1008 "server overloaded", until it is
 	// back under 90% of it. Default 512 MiB.
 	MaxTotalQueueBytes int64
+	// FreshStateBytesPerSecond and FreshStateBurstBytes weigh fresh state
+	// (Restore of Conflate frames: snapshots on subscribe and after
+	// conflation) by its size: a token bucket in bytes per connection. When
+	// it is empty the stream stays lagging and its fresh state goes out once
+	// the bucket has refilled, so subscribe/unsubscribe churn cannot make the
+	// server write more than this per connection. A single state larger than
+	// the burst still goes out (the bucket goes into debt). Defaults 64 KiB
+	// per second and 4 MiB; a negative rate disables.
+	FreshStateBytesPerSecond int
+	FreshStateBurstBytes     int
 	// MaxQueueDelay conflates the queue when its oldest frame has waited this
 	// long. Default 2s; negative disables.
 	MaxQueueDelay time.Duration
@@ -114,6 +124,8 @@ func (c Config) withDefaults() Config {
 	def(&c.MaxMessageBytes, 64<<10)
 	def(&c.MaxQueueBytes, 1<<20)
 	def(&c.MaxReplyQueueBytes, 256<<10)
+	def(&c.FreshStateBytesPerSecond, 64<<10)
+	def(&c.FreshStateBurstBytes, 4<<20)
 	def(&c.KernelUnsentBytes, 16<<10)
 	def(&c.MessageBurst, 100)
 	def(&c.Workers, 4*runtime.GOMAXPROCS(0))
@@ -149,7 +161,7 @@ func (c Config) Validate() error {
 		{"MaxConnections", c.MaxConnections}, {"MaxHandshakes", c.MaxHandshakes}, {"MaxMessageBytes", c.MaxMessageBytes},
 		{"MaxQueueBytes", c.MaxQueueBytes}, {"SendBufferBytes", c.SendBufferBytes}, {"MessageBurst", c.MessageBurst}, {"Workers", c.Workers},
 		{"MaxConnectionsPerIP", c.MaxConnectionsPerIP}, {"MaxHandshakesPerIP", c.MaxHandshakesPerIP},
-		{"MaxReplyQueueBytes", c.MaxReplyQueueBytes},
+		{"MaxReplyQueueBytes", c.MaxReplyQueueBytes}, {"FreshStateBurstBytes", c.FreshStateBurstBytes},
 	} {
 		if f.v < 0 {
 			errs = append(errs, fmt.Errorf("transport: %s must be >= 0 (got %d)", f.name, f.v))

@@ -95,6 +95,8 @@ type Conn struct {
 	stalled    int64                  // unix nanos since no byte could be written, 0 if flowing
 	closingAt  int64
 	ready      bool     // the protocol said the client is set up (see Config.ReadyTimeout)
+	fresh      float64  // fresh-state bytes the connection may still be sent (FreshStateBytesPerSecond)
+	freshAt    uint32   // when fresh was last refilled: the server's coarse clock, in ms
 	iov        [][]byte // flush scratch
 
 	nc     net.Conn
@@ -136,6 +138,7 @@ func newConn(s *Server, nc net.Conn, rc syscall.RawConn, fd int) *Conn {
 	c.lastRead.Store(now)
 	c.in.NoReserve = true
 	c.tokens = float64(s.cfg.MessageBurst)
+	c.fresh, c.freshAt = float64(s.cfg.FreshStateBurstBytes), s.clock.Load()
 	c.tokensAt = now
 	c.readFn = func(fd uintptr) { c.rn, c.rerr = unix.Read(int(fd), c.rbuf) }
 	c.resumeFn = func(fd uintptr) {
@@ -246,14 +249,22 @@ func (c *Conn) restoreLocked(key StreamKey, class Class, frames [][]byte) bool {
 	if c.state != stateOpen {
 		return false
 	}
+	total := 0
+	for _, b := range frames {
+		total += len(b)
+	}
+	if class == Conflate && total > 0 && !c.chargeFresh(total) {
+		c.markLagging(key) // its fresh state goes out once the bucket has refilled (checkTimes)
+		c.srv.stats.FreshDeferred.Add(1)
+		return false
+	}
 	c.forgetLocked(key)
 	if len(frames) == 0 {
 		return false
 	}
-	now, total := c.srv.clock.Load(), 0
+	now := c.srv.clock.Load()
 	for _, b := range frames {
 		c.out = append(c.out, frame{b: b, tag: tagOf(class, key), at: now})
-		total += len(b)
 	}
 	c.outBytes += total
 	if class != Conflate {
@@ -262,6 +273,37 @@ func (c *Conn) restoreLocked(key StreamKey, class Class, frames [][]byte) bool {
 	c.stateBytes = max(c.stateBytes, total)
 	c.syncQueued()
 	return c.wantFlushLocked()
+}
+
+// freshReady refills the fresh-state bucket and reports whether it may send
+// fresh state. mu must be held.
+func (c *Conn) freshReady() bool {
+	rate := c.srv.cfg.FreshStateBytesPerSecond
+	if rate < 0 {
+		return true
+	}
+	now := c.srv.clock.Load()
+	burst := float64(c.srv.cfg.FreshStateBurstBytes)
+	c.fresh = min(burst, c.fresh+float64(now-c.freshAt)/1000*float64(rate))
+	c.freshAt = now
+	return c.fresh > 0
+}
+
+// chargeFresh takes n bytes from the fresh-state bucket, into debt if need
+// be, or reports false when it is empty. mu must be held.
+func (c *Conn) chargeFresh(n int) bool {
+	if !c.freshReady() {
+		return false
+	}
+	c.fresh -= float64(n)
+	return true
+}
+
+// resyncDue claims a flush for a connection whose lagging streams wait only
+// for the fresh-state bucket: the flush finds the queue empty and resyncs.
+// mu must be held.
+func (c *Conn) resyncDue() bool {
+	return len(c.lagging) > 0 && len(c.out) == 0 && !c.resyncing && c.freshReady() && c.wantFlushLocked()
 }
 
 // Forget clears key's lagging mark: the client no longer follows the stream.

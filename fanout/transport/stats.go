@@ -24,6 +24,9 @@ type Stats struct {
 	// FramesOut and BytesOut count what was written to clients.
 	FramesOut atomic.Uint64
 	BytesOut  atomic.Uint64
+	// FreshDeferred counts fresh state (snapshots) held back because the
+	// connection's fresh-state byte bucket was empty.
+	FreshDeferred atomic.Uint64
 	// Conflated counts queued Conflate frames dropped for slow consumers.
 	Conflated atomic.Uint64
 

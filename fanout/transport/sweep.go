@@ -82,7 +82,7 @@ func (s *Server) checkTimes(c *Conn, now int64) {
 	cfg := &s.cfg
 	c.mu.Lock()
 	state, stalled, closingAt, ready := c.state, c.stalled, c.closingAt, c.ready
-	flush := state == stateOpen && c.conflateIfBehind(s.clock.Load())
+	flush := state == stateOpen && (c.conflateIfBehind(s.clock.Load()) || c.resyncDue())
 	c.mu.Unlock()
 	if flush {
 		c.scheduleFlush()

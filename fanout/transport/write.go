@@ -141,7 +141,7 @@ func (c *Conn) afterDrainLocked() (op, bool) {
 	switch {
 	case c.state == stateClosing:
 		return opFinalize, true
-	case len(c.lagging) > 0 && !c.resyncing:
+	case len(c.lagging) > 0 && !c.resyncing && c.freshReady():
 		c.resyncing = true
 		return opResync, true
 	}

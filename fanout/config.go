@@ -20,8 +20,8 @@ type Config struct {
 	// (RLIMIT_NOFILE minus max_handshakes minus 128). Default 18000.
 	MaxConnections int `yaml:"max_connections"`
 	// MaxHandshakes caps connections whose request head is not read yet;
-	// when all are taken, accept closes the stalest (waiting 100ms or more)
-	// instead of waiting. Default 512.
+	// when all are taken, accept closes the stalest (part of a head sent
+	// 100ms ago, or nothing for 1s) instead of waiting. Default 512.
 	MaxHandshakes int `yaml:"max_handshakes"`
 	// MaxConnectionsPerIP caps one client address's open connections,
 	// handshakes included. Default 0: no cap (behind a TLS proxy every

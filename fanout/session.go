@@ -1,8 +1,8 @@
 package fanout
 
 import (
-	"maps"
 	"errors"
+	"maps"
 	"sync"
 
 	"go.uber.org/zap"

@@ -56,7 +56,7 @@ func (s *Server) acceptLoop(ln net.Listener) {
 		if !s.ips.admit(ip, time.Now()) {
 			<-s.hsSem
 			s.stats.RejectedPerIP.Add(1)
-			nc.Close() // an address over its limits gets no answer: that would cost it nothing
+			nc.Close() // no answer: an address over its limits gets nothing to read
 			continue
 		}
 		s.slots.open[KindHandshake].Add(1)
@@ -121,7 +121,7 @@ func (s *Server) handshake(p *pending, ip netip.Addr) {
 	s.check("set_deadline", nc.SetDeadline(start.Add(s.cfg.HeadTimeout)), nil)
 	br := headReaders.Get().(*bufio.Reader)
 	br.Reset(nc)
-	head, err := peekHead(br)
+	head, err := peekHead(br, &p.partial)
 	s.endHandshake(p, ip)
 	if err != nil {
 		s.log.Debug("bad request head", zap.Error(err), zap.String("remote", nc.RemoteAddr().String()))
@@ -222,7 +222,8 @@ func (s *Server) upgrader() ws.Upgrader {
 }
 
 // peekHead returns the request line and headers without consuming them.
-func peekHead(br *bufio.Reader) ([]byte, error) {
+// It sets partial once a read has returned part of the head but not all.
+func peekHead(br *bufio.Reader, partial *atomic.Bool) ([]byte, error) {
 	for {
 		buf, _ := br.Peek(br.Buffered())
 		if i := bytes.Index(buf, []byte("\r\n\r\n")); i >= 0 {
@@ -230,6 +231,9 @@ func peekHead(br *bufio.Reader) ([]byte, error) {
 		}
 		if br.Buffered() == br.Size() {
 			return nil, errHeadTooLarge
+		}
+		if br.Buffered() > 0 {
+			partial.Store(true)
 		}
 		if _, err := br.Peek(br.Buffered() + 1); err != nil {
 			return nil, err

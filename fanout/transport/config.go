@@ -20,7 +20,7 @@ type Config struct {
 	MaxConnections int
 	// MaxHandshakes caps connections whose request head is not read yet.
 	// When all are taken, accept closes the stalest one waiting for its head
-	// (at least 100ms old) rather than wait. Default 512.
+	// (part of a head sent 100ms ago, or nothing for 1s) rather than wait. Default 512.
 	MaxHandshakes int
 	// MaxConnectionsPerIP caps the open connections of one client address,
 	// handshakes included. Default 0: no cap (behind a proxy every client

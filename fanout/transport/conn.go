@@ -129,7 +129,7 @@ type Conn struct {
 
 	lastRead     atomic.Int64 // unix nanos of the last byte read
 	partialSince atomic.Int64 // unix nanos since the input holds an incomplete frame, 0 if none
-	pingSent atomic.Int64 // unix nanos of the last unanswered ping, 0 if none
+	pingSent     atomic.Int64 // unix nanos of the last unanswered ping, 0 if none
 }
 
 func newConn(s *Server, nc net.Conn, rc syscall.RawConn, fd int) *Conn {

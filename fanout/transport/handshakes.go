@@ -4,13 +4,19 @@ import (
 	"net"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// evictAge is how long a handshake must have waited for its request head
-// before accept may close it to make room: a client that connects sends its
-// head within a round trip, so only a stalled one is that old.
-const evictAge = 100 * time.Millisecond
+// Handshakes that may be closed to make room: one that has sent part of its
+// head and has waited evictAge since it connected (a client sends its head in
+// one segment, so only a trickler is caught with half of it), or any that has
+// waited silentEvictAge (its head has not come at all). An honest client in
+// a storm whose head simply has not been read yet is neither.
+const (
+	evictAge       = 100 * time.Millisecond
+	silentEvictAge = time.Second
+)
 
 // handshakes is the table of connections whose request head is not read
 // yet, oldest first, so accept can close the stalest when every slot is
@@ -23,8 +29,9 @@ type handshakes struct {
 
 // pending is one handshake waiting for its head.
 type pending struct {
-	nc    net.Conn
-	since time.Time
+	nc      net.Conn
+	since   time.Time
+	partial atomic.Bool // a read returned part of the head, not all of it
 }
 
 // add records a handshake that starts waiting for its head.
@@ -46,18 +53,21 @@ func (h *handshakes) remove(p *pending) {
 	}
 }
 
-// evictStalest closes the oldest handshake that has waited at least evictAge
-// and reports whether there was one. Its goroutine sees the read fail and
-// gives its slot back.
+// evictStalest closes the oldest handshake that may be closed (see
+// evictAge) and reports whether there was one. Its goroutine sees the read
+// fail and gives its slot back.
 func (h *handshakes) evictStalest(now time.Time) bool {
 	h.mu.Lock()
-	if len(h.waiting) == 0 || now.Sub(h.waiting[0].since) < evictAge {
+	i := slices.IndexFunc(h.waiting, func(p *pending) bool {
+		age := now.Sub(p.since)
+		return age >= silentEvictAge || (age >= evictAge && p.partial.Load())
+	})
+	if i < 0 {
 		h.mu.Unlock()
 		return false
 	}
-	p := h.waiting[0]
-	h.waiting[0] = nil
-	h.waiting = h.waiting[1:]
+	p := h.waiting[i]
+	h.waiting = slices.Delete(h.waiting, i, i+1)
 	h.mu.Unlock()
 	p.nc.Close()
 	return true

@@ -65,9 +65,9 @@ type Server struct {
 	readPoller  *netpoll.Poller
 	writePoller *netpoll.Poller
 	registry    registry
-	slots       slots       // every open connection, by kind, against max_connections
-	ips         ipTable     // the per-address limits
-	hs          handshakes  // handshakes waiting for their head, oldest first
+	slots       slots      // every open connection, by kind, against max_connections
+	ips         ipTable    // the per-address limits
+	hs          handshakes // handshakes waiting for their head, oldest first
 	hsSem       chan struct{}
 	queued      atomic.Int64  // bytes queued by every connection (see Conn.syncQueued)
 	overload    chan struct{} // capacity 1: the total passed max_total_queue_bytes

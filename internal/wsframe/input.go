@@ -28,8 +28,8 @@ type Input struct {
 	// must not let a header alone, from a client that then trickles its
 	// payload, pin a max-size buffer.
 	NoReserve bool
-	buf    []byte
-	pooled bool
+	buf       []byte
+	pooled    bool
 }
 
 func (in *Input) pool() *sync.Pool {

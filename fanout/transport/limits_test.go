@@ -120,15 +120,23 @@ func TestHTTPConnectionsCount(t *testing.T) {
 		nc.Close()
 		t.Fatal("upgraded past max_connections with 2 HTTP connections open")
 	}
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if resp := request(t, nc, bufio.NewReader(nc), "GET /c HTTP/1.1\r\nHost: x\r\n\r\n"); resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("a request past max_connections: %d, want 503", resp.StatusCode)
+	}
 	a.Close()
 	testwait.For(t, 5*time.Second, "the HTTP slot given back", func() (string, bool) {
 		return fmt.Sprint("http ", s.Open(KindHTTP)), s.Open(KindHTTP) == 1
 	})
-	nc, err := tryDial(addr)
+	up, err := tryDial(addr)
 	if err != nil {
 		t.Fatalf("upgrade with a slot free: %v", err)
 	}
-	nc.Close()
+	up.Close()
 }
 
 // A kept-alive HTTP connection is closed after http_idle_timeout.
@@ -234,6 +242,28 @@ func TestPerIPLimits(t *testing.T) {
 	}
 	if s.stats.RejectedPerIP.Load() != 1 {
 		t.Fatalf("rejected per IP %d, want 1", s.stats.RejectedPerIP.Load())
+	}
+
+	s, addr = startTransport(t, Config{MaxHandshakesPerIP: 1}, echo())
+	half, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testwait.For(t, 5*time.Second, "one handshake waiting", func() (string, bool) {
+		return fmt.Sprint("handshakes ", s.Open(KindHandshake)), s.Open(KindHandshake) == 1
+	})
+	if nc, err := tryDial(addr); err == nil {
+		nc.Close()
+		t.Fatal("a second handshake from one address went through with max_handshakes_per_ip 1")
+	}
+	half.Close()
+	testwait.For(t, 5*time.Second, "the handshake over", func() (string, bool) {
+		return fmt.Sprint("handshakes ", s.Open(KindHandshake)), s.Open(KindHandshake) == 0
+	})
+	if nc, err := tryDial(addr); err != nil {
+		t.Fatalf("upgrade with no other handshake in progress: %v", err)
+	} else {
+		nc.Close()
 	}
 
 	s, addr = startTransport(t, Config{HandshakesPerIPPerSecond: 2}, echo())

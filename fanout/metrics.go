@@ -33,7 +33,7 @@ func newMetrics(s *Server) *metrics {
 	}
 	ts := s.tr.Stats()
 	counter("tickerfan_connections_accepted_total", "WebSocket connections upgraded.", &ts.Accepted)
-	counter("tickerfan_connections_rejected_total", "Upgrades refused at the connection limit or while shutting down.", &ts.Rejected)
+	counter("tickerfan_connections_rejected_total", "Connections refused with 503: at max_connections (WebSocket or HTTP), or upgrades while shutting down.", &ts.Rejected)
 	counter("tickerfan_messages_out_total", "Frames written to subscribers.", &ts.FramesOut)
 	counter("tickerfan_bytes_out_total", "Bytes written to subscribers.", &ts.BytesOut)
 	counter("tickerfan_client_messages_total", "Messages received from clients.", &m.messagesIn)

@@ -13,9 +13,10 @@
 // nothing of fanout, so a second protocol (an SSE or NATS edge) can use it
 // as is.
 //
-// Lock order: a Conn's mu, the pool's mu and the registry's mu are leaves —
-// nothing else is locked or called while one is held — so callers may Send
-// holding any lock of their own.
+// Lock order: a Conn's mu, the pool's mu, the registry's mu, the handshake
+// table's and the per-address table's are leaves — nothing else is locked or
+// called while one is held — so callers may Send holding any lock of their
+// own.
 //
 // Goroutines: one gate (internal/gate) starts every goroutine the Server owns
 // (accept loop, handshakes, sweeper, pool workers, the HTTP server's Serve)

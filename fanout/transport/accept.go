@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"net/http"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -149,7 +148,7 @@ func (s *Server) upgradeOrHand(nc net.Conn, br *bufio.Reader, head []byte, ip ne
 			return false
 		}
 		s.check("set_deadline", nc.SetDeadline(time.Time{}), nil)
-		hc := &httpConn{peekedConn: peekedConn{Conn: nc, r: br}, release: func() {
+		hc := &httpConn{peekedConn: peekedConn{Conn: nc, r: br}, ip: ip, release: func() {
 			s.slots.release(KindHTTP)
 			s.ips.closed(ip, false)
 		}}
@@ -318,19 +317,6 @@ type peekedConn struct {
 
 func (c *peekedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
-// httpConn is a plain HTTP connection: its slot of max_connections is given
-// back when the HTTP server closes it (the idle timeout included).
-type httpConn struct {
-	peekedConn
-	once    sync.Once
-	release func()
-}
-
-func (c *httpConn) Close() error {
-	c.once.Do(c.release)
-	return c.peekedConn.Close()
-}
-
 // chanListener hands connections the accept loop classified as plain HTTP to
 // the http.Server.
 type chanListener struct {
@@ -372,19 +358,4 @@ func (l *chanListener) Close() error {
 func (l *chanListener) Addr() net.Addr {
 	a, _ := l.addr.Load().(net.Addr)
 	return a
-}
-
-// upgradeFirst answers a WebSocket upgrade that reaches the HTTP server (a
-// second request on a kept-alive connection: the first is classified before
-// net/http sees it) with a clear 400 and closes, instead of serving it as a
-// page: an upgrade must be the first request on its connection.
-func upgradeFirst(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.Contains(strings.ToLower(r.Header.Get("Upgrade")), "websocket") {
-			w.Header().Set("Connection", "close")
-			http.Error(w, "websocket upgrade must be the first request on a connection: open a new one", http.StatusBadRequest)
-			return
-		}
-		h.ServeHTTP(w, r)
-	})
 }

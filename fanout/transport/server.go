@@ -113,7 +113,7 @@ func New(cfg Config, h Handlers, httpHandler http.Handler, log *zap.Logger) (*Se
 	s.pool = newPool(s.cfg.Workers, s.run, &s.gate)
 	s.httpLn = newChanListener()
 	s.httpSrv = &http.Server{
-		Handler: upgradeFirst(httpHandler), ReadHeaderTimeout: s.cfg.HeadTimeout, IdleTimeout: s.cfg.HTTPIdleTimeout,
+		Handler: s.upgradeKeptAlive(httpHandler), ReadHeaderTimeout: s.cfg.HeadTimeout, IdleTimeout: s.cfg.HTTPIdleTimeout,
 		MaxHeaderBytes: maxRequestHead, ErrorLog: zap.NewStdLog(s.log.Named("http")),
 	}
 	return s, nil

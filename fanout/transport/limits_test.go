@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -206,8 +207,8 @@ func TestSlowHandshakesDoNotBlockAccept(t *testing.T) {
 		t.Fatalf("upgrade with every handshake slot stalled: %v", err)
 	}
 	nc.Close()
-	if took := time.Since(began); took > time.Second || s.stats.HandshakesEvicted.Load() == 0 {
-		t.Fatalf("upgrade took %s with %d handshakes evicted; want under 1s by closing the stalest", took, s.stats.HandshakesEvicted.Load())
+	if took := time.Since(began); took > 2*time.Second || s.stats.HandshakesEvicted.Load() == 0 {
+		t.Fatalf("upgrade took %s with %d handshakes evicted; want well under head_timeout (4s) by closing the stalest", took, s.stats.HandshakesEvicted.Load())
 	}
 	slow[0].SetReadDeadline(time.Now().Add(3 * time.Second))
 	if _, err := slow[0].Read(make([]byte, 1)); err != io.EOF {
@@ -279,7 +280,7 @@ func TestPerIPLimits(t *testing.T) {
 		nc.Close()
 	}
 
-	s, addr = startTransport(t, Config{HandshakesPerIPPerSecond: 2}, echo())
+	s, addr = startTransport(t, Config{HandshakesPerIPPerSecond: 1}, echo())
 	ok := 0
 	for i := 0; i < 5; i++ {
 		if nc, err := tryDial(addr); err == nil {
@@ -287,8 +288,8 @@ func TestPerIPLimits(t *testing.T) {
 			nc.Close()
 		}
 	}
-	if ok != 2 || s.stats.RejectedPerIP.Load() != 3 {
-		t.Fatalf("5 upgrades at once at 2 per second: %d upgraded, %d rejected; want 2 and 3", ok, s.stats.RejectedPerIP.Load())
+	if ok != 1 || s.stats.RejectedPerIP.Load() != 4 {
+		t.Fatalf("5 upgrades at once at 1 per second: %d upgraded, %d rejected; want 1 and 4", ok, s.stats.RejectedPerIP.Load())
 	}
 }
 
@@ -361,17 +362,20 @@ func TestTotalQueueBudget(t *testing.T) {
 	})
 	writeText(t, mid, "150")
 	writeText(t, large, "250")
-	// 60 + 150 + 250 KiB, less what the sockets took, is over 256 KiB; closing
-	// the largest brings it under 90% of it.
+	// 60 + 150 + 250 KiB, less what the sockets took, is over 256 KiB. The
+	// sweeper may shed while the largest is still filling (then the middle
+	// one is the largest and goes first), but the largest always ends
+	// closed and the smallest always open.
+	registered := func(nc net.Conn) bool {
+		return slices.ContainsFunc(s.registry.all(nil), func(c *Conn) bool { return c.Remote() == nc.LocalAddr().String() })
+	}
 	testwait.For(t, 10*time.Second, "the largest queue closed, the total back under the budget", func() (string, bool) {
 		closes := s.stats.Closes()[ErrOverloaded.Reason]
-		return fmt.Sprint("queued ", s.Queued(), " open ", s.Len(), " overloaded ", closes),
-			s.Queued() <= budget*9/10 && s.Len() == 2 && closes == 1
+		return fmt.Sprint("queued ", s.Queued(), " overloaded ", closes, " large open ", registered(large)),
+			s.Queued() <= budget*9/10 && closes >= 1 && !registered(large)
 	})
-	for _, c := range s.registry.all(nil) {
-		if c.Remote() == large.LocalAddr().String() {
-			t.Fatalf("the largest queue is still open; the smaller ones were closed")
-		}
+	if !registered(small) {
+		t.Fatal("the smallest queue was closed")
 	}
 }
 

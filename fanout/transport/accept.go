@@ -62,7 +62,8 @@ func (s *Server) acceptLoop(ln net.Listener) {
 		p := &pending{nc: nc, since: time.Now()}
 		s.hs.add(p)
 		if !s.gate.Go(func() { s.handshake(p, ip) }) {
-			s.endHandshake(p, ip)
+			s.headDone(p, ip)
+			<-s.hsSem
 			nc.Close()
 			s.ips.closed(ip, false)
 			return
@@ -101,13 +102,14 @@ func (s *Server) takeHandshakeSlot() bool {
 	}
 }
 
-// endHandshake ends p's handshake: out of the table, its slot given back,
-// the address's handshake count down.
-func (s *Server) endHandshake(p *pending, ip netip.Addr) {
+// headDone ends p's wait for its head: out of the table (no longer to be
+// evicted), the address's handshake count down. Its slot of max_handshakes
+// stays taken until the handshake ends, so Shutdown's waitHandshakes also
+// waits for upgrades in progress.
+func (s *Server) headDone(p *pending, ip netip.Addr) {
 	s.hs.remove(p)
 	s.slots.open[KindHandshake].Add(-1)
 	s.ips.handshakeDone(ip)
-	<-s.hsSem
 }
 
 // handshake reads the request head within head_timeout and either upgrades
@@ -115,13 +117,14 @@ func (s *Server) endHandshake(p *pending, ip netip.Addr) {
 // it to the HTTP server. Either takes a slot of max_connections first:
 // without one it gets 503. Upgrades are refused with 503 while draining.
 func (s *Server) handshake(p *pending, ip netip.Addr) {
+	defer func() { <-s.hsSem }()
 	nc := p.nc
 	start := time.Now()
 	s.check("set_deadline", nc.SetDeadline(start.Add(s.cfg.HeadTimeout)), nil)
 	br := headReaders.Get().(*bufio.Reader)
 	br.Reset(nc)
 	head, err := peekHead(br, &p.partial)
-	s.endHandshake(p, ip)
+	s.headDone(p, ip)
 	if err != nil {
 		s.log.Debug("bad request head", zap.Error(err), zap.String("remote", nc.RemoteAddr().String()))
 		if errors.Is(err, errHeadTooLarge) {

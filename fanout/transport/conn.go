@@ -189,16 +189,16 @@ func (c *Conn) sendLocked(f frame) bool {
 			return c.wantFlushLocked() // its drain sends the fresh state
 		}
 	}
-	switch class {
-	case Control:
+	switch {
+	case class == Conflate: // the fan-out's case first
+		c.out = append(c.out, f)
+	case class == Control:
 		f.at = 0 // a pong jumps the queue; it never makes the queue look old
 		c.insertControl(f)
 		c.keepBytes += len(f.b)
-	case Keep:
-		c.out = append(c.out, f)
-		c.keepBytes += len(f.b)
 	default:
 		c.out = append(c.out, f)
+		c.keepBytes += len(f.b)
 	}
 	c.outBytes += len(f.b)
 	c.syncQueued()

@@ -16,14 +16,36 @@ type Config struct {
 	// Listen is the TCP address to serve WebSocket, REST and the dashboard on.
 	// Default "127.0.0.1:8080".
 	Listen string `yaml:"listen"`
-	// MaxConnections caps open WebSocket connections; past it an upgrade gets
-	// HTTP 503. Default 18000 (the machine allows 20000 open files).
+	// MaxConnections caps open connections, WebSocket and plain HTTP (REST,
+	// /healthz, the dashboard) alike; past it an upgrade or a request gets
+	// HTTP 503. Lowered at start, with a warning, to fit the open-file limit
+	// (RLIMIT_NOFILE minus max_handshakes minus 128). Default 18000.
 	MaxConnections int `yaml:"max_connections"`
-	// MaxHandshakes caps handshakes in progress; accept waits while it is
-	// reached. Default 512.
+	// MaxHandshakes caps connections whose request head is not read yet;
+	// when all are taken, accept closes the stalest (part of a head sent
+	// 100ms ago, or nothing for 1s) instead of waiting. Default 512.
 	MaxHandshakes int `yaml:"max_handshakes"`
-	// HandshakeTimeout bounds reading the HTTP upgrade request. Default 5s.
+	// MaxConnectionsPerIP caps one client address's open connections,
+	// handshakes included. Default 0: no cap (behind a TLS proxy every
+	// client has the proxy's address; set it when clients connect directly).
+	MaxConnectionsPerIP int `yaml:"max_connections_per_ip"`
+	// MaxHandshakesPerIP caps one address's handshakes in progress. Default
+	// 0: no cap.
+	MaxHandshakesPerIP int `yaml:"max_handshakes_per_ip"`
+	// MaxHandshakesPerIPPerSecond caps one address's new connections per
+	// second (burst: one second's worth). Default 0: no cap.
+	MaxHandshakesPerIPPerSecond float64 `yaml:"max_handshakes_per_ip_per_second"`
+	// HeadTimeout bounds reading an HTTP request head: the first request's
+	// and each kept-alive one's. At most handshake_timeout. Default 2s.
+	HeadTimeout time.Duration `yaml:"head_timeout"`
+	// HandshakeTimeout bounds the whole WebSocket handshake. Default 5s.
 	HandshakeTimeout time.Duration `yaml:"handshake_timeout"`
+	// HTTPIdleTimeout closes a kept-alive REST connection idle this long.
+	// Default 5s.
+	HTTPIdleTimeout time.Duration `yaml:"http_idle_timeout"`
+	// FrameTimeout closes (1008) a connection holding an incomplete frame
+	// this long. Default 5s.
+	FrameTimeout time.Duration `yaml:"frame_timeout"`
 	// SubscribeTimeout closes a connection that has not subscribed to anything
 	// this long after connecting, like the anchor. Default 5s; negative disables.
 	SubscribeTimeout time.Duration `yaml:"subscribe_timeout"`
@@ -42,6 +64,25 @@ type Config struct {
 	// MaxQueueBytes bounds a subscriber's outbound queue; past it level2 and
 	// ticker frames are conflated (see PROTOCOL.md, slow consumers). Default 1 MiB.
 	MaxQueueBytes int `yaml:"max_queue_bytes"`
+	// MaxReplyQueueBytes bounds a connection's queued frames that are never
+	// dropped (replies, errors, matches, heartbeats, pings); past it the
+	// connection is closed as a slow consumer. Default 256 KiB.
+	MaxReplyQueueBytes int `yaml:"max_reply_queue_bytes"`
+	// MaxTotalQueueBytes is the budget for all connections' queued bytes
+	// together; past it the connections with the largest queues are closed
+	// with 1008 "server overloaded" until the total is under 90% of it.
+	// Default 512 MiB.
+	MaxTotalQueueBytes int64 `yaml:"max_total_queue_bytes"`
+	// SnapshotBytesPerSecond and SnapshotBurstBytes weigh fresh state
+	// (snapshots on subscribe and after conflation, the newest ticker) by its
+	// size, per connection: a token bucket in bytes. When it is empty the
+	// stream waits, its updates held back as for a slow consumer, and its
+	// snapshot goes out once the bucket has refilled; so
+	// subscribe/unsubscribe churn makes the server write at most this much
+	// per connection. A snapshot larger than the burst still goes out.
+	// Defaults 65536 (64 KiB/s) and 4194304 (4 MiB); a negative rate disables.
+	SnapshotBytesPerSecond int `yaml:"snapshot_bytes_per_second"`
+	SnapshotBurstBytes     int `yaml:"snapshot_burst_bytes"`
 	// MaxQueueDelay bounds how far behind a subscriber may fall: when the
 	// oldest queued frame has waited longer, queued level2 and ticker frames
 	// are conflated as for max_queue_bytes. Default 2s; negative disables.
@@ -101,6 +142,13 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.MaxConnections, 18000)
 	setDefault(&c.MaxHandshakes, 512)
 	setDefault(&c.HandshakeTimeout, 5*time.Second)
+	setDefault(&c.HeadTimeout, min(2*time.Second, c.HandshakeTimeout))
+	setDefault(&c.HTTPIdleTimeout, 5*time.Second)
+	setDefault(&c.FrameTimeout, 5*time.Second)
+	setDefault(&c.MaxReplyQueueBytes, 256<<10)
+	setDefault(&c.MaxTotalQueueBytes, 512<<20)
+	setDefault(&c.SnapshotBytesPerSecond, 64<<10)
+	setDefault(&c.SnapshotBurstBytes, 4<<20)
 	setDefault(&c.SubscribeTimeout, 5*time.Second)
 	setDefault(&c.PingInterval, 30*time.Second)
 	setDefault(&c.PongTimeout, 10*time.Second)
@@ -146,12 +194,31 @@ func (c Config) Validate() error {
 	nonNegative("max_connections", c.MaxConnections)
 	nonNegative("max_handshakes", c.MaxHandshakes)
 	nonNegative("max_queue_bytes", c.MaxQueueBytes)
+	nonNegative("max_connections_per_ip", c.MaxConnectionsPerIP)
+	nonNegative("max_handshakes_per_ip", c.MaxHandshakesPerIP)
+	nonNegative("max_reply_queue_bytes", c.MaxReplyQueueBytes)
+	nonNegative("snapshot_burst_bytes", c.SnapshotBurstBytes)
+	if c.MaxTotalQueueBytes < 0 {
+		errs = append(errs, yamlconf.Errorf("max_total_queue_bytes", "must be >= 0 (got %d); 0 means the default", c.MaxTotalQueueBytes))
+	}
+	if c.MaxHandshakesPerIPPerSecond < 0 {
+		errs = append(errs, yamlconf.Errorf("max_handshakes_per_ip_per_second", "must be >= 0 (got %g); 0 means no cap", c.MaxHandshakesPerIPPerSecond))
+	}
+	if c.HeadTimeout > 0 && c.HeadTimeout > c.withDefaults().HandshakeTimeout {
+		errs = append(errs, yamlconf.Errorf("head_timeout", "must be at most handshake_timeout (got %s)", c.HeadTimeout))
+	}
+	if c.MaxReplyQueueBytes > 0 && c.MaxReplyQueueBytes < 4096 {
+		errs = append(errs, yamlconf.Errorf("max_reply_queue_bytes", "must be >= 4096 so an error reply fits (got %d)", c.MaxReplyQueueBytes))
+	}
 	nonNegative("message_burst", c.MessageBurst)
 	nonNegative("send_buffer_bytes", c.SendBufferBytes)
 	nonNegative("workers", c.Workers)
 	nonNegative("shards", c.Shards)
 	nonNegative("trades_kept", c.TradesKept)
 	positiveDur("handshake_timeout", c.HandshakeTimeout)
+	positiveDur("head_timeout", c.HeadTimeout)
+	positiveDur("http_idle_timeout", c.HTTPIdleTimeout)
+	positiveDur("frame_timeout", c.FrameTimeout)
 	positiveDur("ping_interval", c.PingInterval)
 	positiveDur("pong_timeout", c.PongTimeout)
 	positiveDur("write_timeout", c.WriteTimeout)

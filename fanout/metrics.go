@@ -5,6 +5,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/tickerfan/tickerfan/fanout/transport"
 )
 
 // metrics are the server's counters. Hot-path counters are plain atomics read
@@ -34,7 +36,7 @@ func newMetrics(s *Server) *metrics {
 	}
 	ts := s.tr.Stats()
 	counter("tickerfan_connections_accepted_total", "WebSocket connections upgraded.", &ts.Accepted)
-	counter("tickerfan_connections_rejected_total", "Upgrades refused at the connection limit or while shutting down.", &ts.Rejected)
+	counter("tickerfan_connections_rejected_total", "Connections refused with 503: at max_connections (WebSocket or HTTP), or upgrades while shutting down.", &ts.Rejected)
 	counter("tickerfan_sse_connections_accepted_total", "Server-sent event streams opened (GET /sse).", &ts.EventStreams)
 	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tickerfan_handshakes_refused_total",
 		Help: "WebSocket upgrades and event streams refused by a handshake check, by reason.", ConstLabels: prometheus.Labels{"reason": "origin"}},
@@ -54,9 +56,23 @@ func newMetrics(s *Server) *metrics {
 	counter("tickerfan_updates_merged_total", "Level2 updates merged into another l2update because the fan-out was behind.", &m.updatesMerged)
 	counter("tickerfan_events_merged_total", "Book events folded away by a full inbox (a product far behind): superseded updates, tickers, heartbeats.", &m.eventsMerged)
 	counter("tickerfan_matches_dropped_total", "Trades a full inbox dropped: matches subscribers see their trade_id jump; REST keeps what arrived.", &m.tradesDropped)
-	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "tickerfan_connections", Help: "Open WebSocket connections.",
-	}, func() float64 { return float64(s.tr.Len()) }))
+	counter("tickerfan_connections_rejected_per_ip_total", "Connections closed at accept: their address was over a per-address limit.", &ts.RejectedPerIP)
+	counter("tickerfan_snapshots_deferred_total", "Snapshots held back until the connection's snapshot_bytes_per_second bucket refilled.", &ts.FreshDeferred)
+	counter("tickerfan_handshakes_evicted_total", "Stalled handshakes closed to make room for new connections.", &ts.HandshakesEvicted)
+	gauge := func(name, help string, f func() float64) {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f))
+	}
+	gauge("tickerfan_connections_max", "max_connections in force (lowered to fit the open-file limit).",
+		func() float64 { return float64(s.tr.MaxConnections()) })
+	gauge("tickerfan_queued_bytes", "Bytes queued for all connections (within 16 KiB per non-empty queue).",
+		func() float64 { return float64(s.tr.Queued()) })
+	gauge("tickerfan_queued_bytes_budget", "max_total_queue_bytes.", func() float64 { return float64(s.tr.QueueBudget()) })
+	for k := transport.KindHandshake; k <= transport.KindHTTP; k++ {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "tickerfan_connections", Help: "Open connections: websocket, http (plain HTTP, kept alive or busy), handshake (request head not read yet).",
+			ConstLabels: prometheus.Labels{"kind": k.String()},
+		}, func() float64 { return float64(s.tr.Open(k)) }))
+	}
 	m.reg.MustRegister(&subscriptionCollector{s: s},
 		&mapCollector{desc: closedDesc, read: ts.Closes}, &mapCollector{desc: internalErrorsDesc, read: ts.Errors})
 	return m

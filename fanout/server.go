@@ -84,6 +84,11 @@ func (s *Server) transportConfig() transport.Config {
 	return transport.Config{
 		Paths:          []string{"/", "/ws"},
 		MaxConnections: c.MaxConnections, MaxHandshakes: c.MaxHandshakes, HandshakeTimeout: c.HandshakeTimeout,
+		MaxConnectionsPerIP: c.MaxConnectionsPerIP, MaxHandshakesPerIP: c.MaxHandshakesPerIP,
+		HandshakesPerIPPerSecond: c.MaxHandshakesPerIPPerSecond, HeadTimeout: c.HeadTimeout,
+		HTTPIdleTimeout: c.HTTPIdleTimeout, FrameTimeout: c.FrameTimeout,
+		MaxReplyQueueBytes: c.MaxReplyQueueBytes, MaxTotalQueueBytes: c.MaxTotalQueueBytes,
+		FreshStateBytesPerSecond: c.SnapshotBytesPerSecond, FreshStateBurstBytes: c.SnapshotBurstBytes,
 		ReadyTimeout: c.SubscribeTimeout, ReadyError: errNoSubscribe,
 		PingInterval: c.PingInterval, PongTimeout: c.PongTimeout, WriteTimeout: c.WriteTimeout,
 		MaxMessageBytes: c.MaxMessageBytes, MaxQueueBytes: c.MaxQueueBytes, MaxQueueDelay: c.MaxQueueDelay,

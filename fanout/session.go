@@ -2,6 +2,7 @@ package fanout
 
 import (
 	"errors"
+	"maps"
 	"sync"
 
 	"go.uber.org/zap"
@@ -22,8 +23,9 @@ type session struct {
 // sessions maps each connection that has sent a message to its session. mu
 // guards m.
 type sessions struct {
-	mu sync.Mutex
-	m  map[*transport.Conn]*session
+	mu   sync.Mutex
+	m    map[*transport.Conn]*session
+	peak int // len(m) when m was made: see take
 }
 
 // get returns c's session, creating it; nil once c is closed (its OnClose
@@ -42,6 +44,7 @@ func (ss *sessions) get(c *transport.Conn) *session {
 	}
 	s := &session{}
 	ss.m[c] = s
+	ss.peak = max(ss.peak, len(ss.m))
 	return s
 }
 
@@ -51,6 +54,16 @@ func (ss *sessions) take(c *transport.Conn) *session {
 	defer ss.mu.Unlock()
 	s := ss.m[c]
 	delete(ss.m, c)
+	// A Go map never shrinks: after a connection flood, a fresh map gives
+	// the buckets back (O(1) amortized: rebuilt after 3/4 of it left).
+	if n := len(ss.m); n == 0 || (ss.peak >= 256 && 4*n <= ss.peak) {
+		var fresh map[*transport.Conn]*session
+		if n > 0 {
+			fresh = make(map[*transport.Conn]*session, n)
+			maps.Copy(fresh, ss.m)
+		}
+		ss.m, ss.peak = fresh, n
+	}
 	return s
 }
 

@@ -177,8 +177,8 @@ func TestIdleConnectionsCostNoGoroutine(t *testing.T) {
 	before := scrape(t, p.addr, "go_goroutines", "process_resident_memory_bytes")
 	open(n)
 	time.Sleep(time.Second)
-	after := scrape(t, p.addr, "go_goroutines", "process_resident_memory_bytes", "tickerfan_connections")
-	if got := after["tickerfan_connections"]; got != float64(warm+n) {
+	after := scrape(t, p.addr, "go_goroutines", "process_resident_memory_bytes", `tickerfan_connections{kind="websocket"}`)
+	if got := after[`tickerfan_connections{kind="websocket"}`]; got != float64(warm+n) {
 		t.Fatalf("tickerfan_connections = %v, want %d", got, warm+n)
 	}
 	grew := after["go_goroutines"] - before["go_goroutines"]

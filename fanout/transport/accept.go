@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,14 +29,14 @@ var headReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, ma
 
 // acceptLoop accepts on ln until it closes. A connection's handshake runs
 // in its own short-lived goroutine, started by the gate, at most
-// max_handshakes at once: accept waits for a slot, which is how it backs off
-// under a connection storm. The gate runs acceptLoop for Serve.
+// max_handshakes at once. When every slot is taken, accept closes the
+// stalest handshake still waiting for its head (slowloris) and waits only
+// when none is stale, which is how it backs off under a storm of honest
+// clients. The gate runs acceptLoop for Serve.
 func (s *Server) acceptLoop(ln net.Listener) {
 	backoff := 5 * time.Millisecond
 	for {
-		select {
-		case s.hsSem <- struct{}{}:
-		case <-s.stopAccept: // Shutdown is taking every slot
+		if !s.takeHandshakeSlot() {
 			return
 		}
 		nc, err := ln.Accept()
@@ -50,55 +51,121 @@ func (s *Server) acceptLoop(ln net.Listener) {
 			continue
 		}
 		backoff = 5 * time.Millisecond
-		if !s.gate.Go(func() { s.handshake(nc) }) {
-			nc.Close()
+		ip := addrOf(nc)
+		if !s.ips.admit(ip, time.Now()) {
 			<-s.hsSem
+			s.stats.RejectedPerIP.Add(1)
+			nc.Close() // no answer: an address over its limits gets nothing to read
+			continue
+		}
+		s.slots.open[KindHandshake].Add(1)
+		p := &pending{nc: nc, since: time.Now()}
+		s.hs.add(p)
+		if !s.gate.Go(func() { s.handshake(p, ip) }) {
+			s.headDone(p, ip)
+			<-s.hsSem
+			nc.Close()
+			s.ips.closed(ip, false)
 			return
 		}
 	}
 }
 
-// handshake reads the request head within handshake_timeout and either
-// upgrades the connection (zero-copy, gobwas/ws) or hands it to the HTTP
-// server. Upgrades are refused with 503 while draining.
-func (s *Server) handshake(nc net.Conn) {
-	defer func() { <-s.hsSem }()
-	s.check("set_deadline", nc.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout)), nil)
-	br := headReaders.Get().(*bufio.Reader)
-	br.Reset(nc)
-	if !s.upgradeOrHand(nc, br) {
-		s.putReader(br)
+// takeHandshakeSlot takes a handshake slot. When all are taken it closes
+// the stalest handshake to free one, and retries every evictAge while every
+// waiting handshake is too young to close; it reports false once Shutdown
+// began.
+func (s *Server) takeHandshakeSlot() bool {
+	var retry *time.Timer
+	for {
+		select {
+		case s.hsSem <- struct{}{}:
+			return true
+		default:
+		}
+		if s.hs.evictStalest(time.Now()) {
+			s.stats.HandshakesEvicted.Add(1)
+		}
+		if retry == nil {
+			retry = time.NewTimer(evictAge)
+			defer retry.Stop()
+		} else {
+			retry.Reset(evictAge)
+		}
+		select {
+		case s.hsSem <- struct{}{}:
+			return true
+		case <-retry.C:
+		case <-s.stopAccept: // Shutdown is taking every slot
+			return false
+		}
 	}
 }
 
-// upgradeOrHand does the handshake's work on the peeked request; it reports
-// whether br went to the HTTP server with the connection (and must not be
-// reused).
-func (s *Server) upgradeOrHand(nc net.Conn, br *bufio.Reader) bool {
-	head, err := peekHead(br)
+// headDone ends p's wait for its head: out of the table (no longer to be
+// evicted), the address's handshake count down. Its slot of max_handshakes
+// stays taken until the handshake ends, so Shutdown's waitHandshakes also
+// waits for upgrades in progress.
+func (s *Server) headDone(p *pending, ip netip.Addr) {
+	s.hs.remove(p)
+	s.slots.open[KindHandshake].Add(-1)
+	s.ips.handshakeDone(ip)
+}
+
+// handshake reads the request head within head_timeout and either upgrades
+// the connection (zero-copy, gobwas/ws), within handshake_timeout, or hands
+// it to the HTTP server. Either takes a slot of max_connections first:
+// without one it gets 503. Upgrades are refused with 503 while draining.
+func (s *Server) handshake(p *pending, ip netip.Addr) {
+	defer func() { <-s.hsSem }()
+	nc := p.nc
+	start := time.Now()
+	s.check("set_deadline", nc.SetDeadline(start.Add(s.cfg.HeadTimeout)), nil)
+	br := headReaders.Get().(*bufio.Reader)
+	br.Reset(nc)
+	head, err := peekHead(br, &p.partial)
+	s.headDone(p, ip)
 	if err != nil {
 		s.log.Debug("bad request head", zap.Error(err), zap.String("remote", nc.RemoteAddr().String()))
 		if errors.Is(err, errHeadTooLarge) {
 			s.reject(nc, "431 Request Header Fields Too Large", "")
 		}
 		nc.Close()
-		return false
+		s.ips.closed(ip, false)
+		s.putReader(br)
+		return
 	}
+	s.check("set_deadline", nc.SetDeadline(start.Add(s.cfg.HandshakeTimeout)), nil)
+	if !s.upgradeOrHand(nc, br, head, ip) {
+		s.putReader(br)
+	}
+}
+
+// upgradeOrHand does the handshake's work on the peeked request head; it
+// reports whether br went to the HTTP server with the connection (and must
+// not be reused).
+func (s *Server) upgradeOrHand(nc net.Conn, br *bufio.Reader, head []byte, ip netip.Addr) bool {
 	if !isUpgrade(head) {
+		if !s.slots.reserve(KindHTTP) {
+			s.refuse(nc, ip, "connection limit reached")
+			return false
+		}
 		s.check("set_deadline", nc.SetDeadline(time.Time{}), nil)
-		if !s.httpLn.push(&peekedConn{Conn: nc, r: br}) {
-			nc.Close()
+		hc := &httpConn{peekedConn: peekedConn{Conn: nc, r: br}, ip: ip, release: func() {
+			s.slots.release(KindHTTP)
+			s.ips.closed(ip, false)
+		}}
+		if !s.httpLn.push(hc) {
+			hc.Close()
 		}
 		return true
 	}
 	switch {
 	case s.draining.Load():
-		s.stats.Rejected.Add(1)
-		s.reject(nc, "503 Service Unavailable", "server shutting down")
+		s.refuse(nc, ip, "server shutting down")
 		return false
-	case s.registry.len() >= s.cfg.MaxConnections:
-		s.stats.Rejected.Add(1)
-		s.reject(nc, "503 Service Unavailable", "connection limit reached")
+	case !s.slots.reserve(KindWebSocket):
+		s.refuse(nc, ip, "connection limit reached")
 		return false
 	}
 	if _, err := s.upgrader().Upgrade(struct {
@@ -107,12 +174,21 @@ func (s *Server) upgradeOrHand(nc net.Conn, br *bufio.Reader) bool {
 	}{br, nc}); err != nil {
 		s.log.Debug("upgrade failed", zap.Error(err), zap.String("remote", nc.RemoteAddr().String()))
 		nc.Close()
+		s.slots.release(KindWebSocket)
+		s.ips.closed(ip, false)
 		return false
 	}
 	s.check("set_deadline", nc.SetDeadline(time.Time{}), nil)
 	leftover, _ := br.Peek(br.Buffered()) // Peek of what is buffered cannot fail
-	s.register(nc, leftover, nil)
+	s.register(nc, ip, leftover, nil)
 	return false
+}
+
+// refuse answers 503 with reason and closes.
+func (s *Server) refuse(nc net.Conn, ip netip.Addr, reason string) {
+	s.stats.Rejected.Add(1)
+	s.reject(nc, "503 Service Unavailable", reason)
+	s.ips.closed(ip, false)
 }
 
 // reject answers an HTTP status (with Retry-After when there is a body)
@@ -149,7 +225,8 @@ func (s *Server) upgrader() ws.Upgrader {
 }
 
 // peekHead returns the request line and headers without consuming them.
-func peekHead(br *bufio.Reader) ([]byte, error) {
+// It sets partial once a read has returned part of the head but not all.
+func peekHead(br *bufio.Reader, partial *atomic.Bool) ([]byte, error) {
 	for {
 		buf, _ := br.Peek(br.Buffered())
 		if i := bytes.Index(buf, []byte("\r\n\r\n")); i >= 0 {
@@ -157,6 +234,9 @@ func peekHead(br *bufio.Reader) ([]byte, error) {
 		}
 		if br.Buffered() == br.Size() {
 			return nil, errHeadTooLarge
+		}
+		if br.Buffered() > 0 {
+			partial.Store(true)
 		}
 		if _, err := br.Peek(br.Buffered() + 1); err != nil {
 			return nil, err
@@ -178,23 +258,29 @@ func isUpgrade(head []byte) bool {
 // register turns an upgraded connection into a Conn watched by the read
 // poller. Bytes the client sent right behind the handshake are handled first.
 // setup, if not nil, sees the Conn before anything else does (TakeEvents).
-func (s *Server) register(nc net.Conn, leftover []byte, setup func(*Conn)) {
+func (s *Server) register(nc net.Conn, ip netip.Addr, leftover []byte, setup func(*Conn)) {
+	fail := func() {
+		nc.Close()
+		s.slots.release(KindWebSocket)
+		s.ips.closed(ip, false)
+	}
 	sc, ok := nc.(syscall.Conn)
 	if !ok {
-		nc.Close()
+		fail()
 		return
 	}
 	rc, err := sc.SyscallConn()
 	if !s.check("syscall_conn", err, nil) {
-		nc.Close()
+		fail()
 		return
 	}
 	fd, err := netpoll.FD(sc)
 	if !s.check("fd", err, nil) {
-		nc.Close()
+		fail()
 		return
 	}
 	c := newConn(s, nc, rc, fd)
+	c.ip = ip
 	if setup != nil {
 		setup(c)
 	}
@@ -205,9 +291,11 @@ func (s *Server) register(nc net.Conn, leftover []byte, setup func(*Conn)) {
 	}
 	if len(leftover) > 0 {
 		c.in.Append(leftover)
-		if ce := c.parseFrames(); ce != nil {
+		frames, ce := c.parseFrames()
+		if ce != nil {
 			c.Close(ce)
 		}
+		c.notePartial(frames, time.Now().UnixNano())
 	}
 	onRead := func(int, netpoll.Event) { s.pool.schedule(task{c: c, op: opRead}) }
 	if !c.control(func(fd int) {

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -110,12 +111,16 @@ type Conn struct {
 	out        []frame
 	outBytes   int                    // bytes queued, not yet written
 	stateBytes int                    // largest fresh state pushed: allowed on top of the queue limit
+	keepBytes  int                    // bytes of Keep and Control frames queued (max_reply_queue_bytes)
+	accounted  int                    // outBytes as last added to the server's total (syncQueued)
 	lagging    map[StreamKey]struct{} // conflated streams awaiting fresh state
 	off        int                    // bytes of out[0] already written
 	inflight   int                    // frames at the head of out being written by a flush
 	stalled    int64                  // unix nanos since no byte could be written, 0 if flowing
 	closingAt  int64
 	ready      bool     // the protocol said the client is set up (see Config.ReadyTimeout)
+	fresh      float64  // fresh-state bytes the connection may still be sent (FreshStateBytesPerSecond)
+	freshAt    uint32   // when fresh was last refilled: the server's coarse clock, in ms
 	iov        [][]byte // flush scratch
 
 	sse *sseState // set for an event stream (TakeEvents): another framing
@@ -124,7 +129,8 @@ type Conn struct {
 	rc     syscall.RawConn
 	fd     int
 	remote string
-	born   int64 // unix nanos
+	ip     netip.Addr // for the per-address limits
+	born   int64      // unix nanos
 
 	// read side (read task only)
 	in       wsframe.Input     // unparsed input; holds no buffer when idle
@@ -147,15 +153,18 @@ type Conn struct {
 	// re-arm succeeds, the next read task may run before this one returns.
 	resumeErr atomic.Pointer[error]
 
-	lastRead atomic.Int64 // unix nanos of the last byte read
-	pingSent atomic.Int64 // unix nanos of the last unanswered ping, 0 if none
+	lastRead     atomic.Int64 // unix nanos of the last byte read
+	partialSince atomic.Int64 // unix nanos since the input holds an incomplete frame, 0 if none
+	pingSent     atomic.Int64 // unix nanos of the last unanswered ping, 0 if none
 }
 
 func newConn(s *Server, nc net.Conn, rc syscall.RawConn, fd int) *Conn {
 	now := time.Now().UnixNano()
 	c := &Conn{srv: s, nc: nc, rc: rc, fd: fd, born: now, remote: nc.RemoteAddr().String()}
 	c.lastRead.Store(now)
+	c.in.NoReserve = true
 	c.tokens = float64(s.cfg.MessageBurst)
+	c.fresh, c.freshAt = float64(s.cfg.FreshStateBurstBytes), s.clock.Load()
 	c.tokensAt = now
 	c.readFn = func(fd uintptr) { c.rn, c.rerr = unix.Read(int(fd), c.rbuf) }
 	c.resumeFn = func(fd uintptr) {
@@ -199,23 +208,29 @@ func (c *Conn) sendLocked(f frame) bool {
 			return false
 		}
 	}
+	if class != Conflate && c.keepBytes+len(f.b) > c.srv.cfg.MaxReplyQueueBytes {
+		return c.beginCloseLocked(ErrSlow) // never dropped, so bounded by closing
+	}
 	if limit := c.srv.cfg.MaxQueueBytes + c.stateBytes; c.outBytes+len(f.b) > limit {
 		c.conflateLocked()
 		if class.conflatable() {
 			c.markLagging(f.key())
 			return c.wantFlushLocked() // its drain sends the fresh state
 		}
-		if c.outBytes+len(f.b) > 4*limit {
-			return c.beginCloseLocked(ErrSlow)
-		}
 	}
-	if class == Control {
+	switch {
+	case class == Conflate: // the fan-out's case first
+		c.out = append(c.out, f)
+	case class == Control:
 		f.at = 0 // a pong jumps the queue; it never makes the queue look old
 		c.insertControl(f)
-	} else {
+		c.keepBytes += len(f.b)
+	default:
 		c.out = append(c.out, f)
+		c.keepBytes += len(f.b)
 	}
 	c.outBytes += len(f.b)
+	c.syncQueued()
 	return c.wantFlushLocked()
 }
 
@@ -242,6 +257,30 @@ func (c *Conn) replaceLocked(f frame) bool {
 	return false
 }
 
+// acctStep is how far a queue may drift from what the server's total
+// counts of it: syncing on every send would make every subscriber's send
+// touch one shared counter (BenchmarkFanout). The total is exact for empty
+// queues and within acctStep per connection otherwise.
+const acctStep = 16 << 10
+
+// syncQueued brings the server's total of queued bytes up to date with this
+// queue when they differ by more than acctStep or the queue emptied, and
+// wakes the sweeper when the total passes max_total_queue_bytes. mu must be
+// held.
+func (c *Conn) syncQueued() {
+	d := c.outBytes - c.accounted
+	if d <= acctStep && d >= -acctStep && (c.outBytes != 0 || d == 0) {
+		return
+	}
+	c.accounted = c.outBytes
+	if c.srv.queued.Add(int64(d)) > c.srv.cfg.MaxTotalQueueBytes && d > 0 {
+		select {
+		case c.srv.overload <- struct{}{}:
+		default:
+		}
+	}
+}
+
 // Restore clears key's lagging mark and queues frames, the stream's fresh
 // state (a snapshot, a ticker, or the updates a resuming client missed), in
 // one step: nothing of key can be queued between the two. Fresh state goes
@@ -262,25 +301,77 @@ func (c *Conn) restoreLocked(key StreamKey, class Class, frames [][]byte) bool {
 	if c.state != stateOpen {
 		return false
 	}
-	delete(c.lagging, key)
+	total := 0
+	for _, b := range frames {
+		total += len(b)
+	}
+	if class == Conflate && total > 0 && !c.chargeFresh(total) {
+		c.markLagging(key) // its fresh state goes out once the bucket has refilled (checkTimes)
+		c.srv.stats.FreshDeferred.Add(1)
+		return false
+	}
+	c.forgetLocked(key)
 	if len(frames) == 0 {
 		return false
 	}
-	now, total := c.srv.clock.Load(), 0
+	now := c.srv.clock.Load()
 	for _, b := range frames {
 		c.out = append(c.out, frame{b: b, tag: tagOf(class, key), at: now})
-		total += len(b)
 	}
 	c.outBytes += total
+	if class != Conflate {
+		c.keepBytes += total
+	}
 	c.stateBytes = max(c.stateBytes, total)
+	c.syncQueued()
 	return c.wantFlushLocked()
+}
+
+// freshReady refills the fresh-state bucket and reports whether it may send
+// fresh state. mu must be held.
+func (c *Conn) freshReady() bool {
+	rate := c.srv.cfg.FreshStateBytesPerSecond
+	if rate < 0 {
+		return true
+	}
+	now := c.srv.clock.Load()
+	burst := float64(c.srv.cfg.FreshStateBurstBytes)
+	c.fresh = min(burst, c.fresh+float64(now-c.freshAt)/1000*float64(rate))
+	c.freshAt = now
+	return c.fresh > 0
+}
+
+// chargeFresh takes n bytes from the fresh-state bucket, into debt if need
+// be, or reports false when it is empty. mu must be held.
+func (c *Conn) chargeFresh(n int) bool {
+	if !c.freshReady() {
+		return false
+	}
+	c.fresh -= float64(n)
+	return true
+}
+
+// resyncDue claims a flush for a connection whose lagging streams wait only
+// for the fresh-state bucket: the flush finds the queue empty and resyncs.
+// mu must be held.
+func (c *Conn) resyncDue() bool {
+	return len(c.lagging) > 0 && len(c.out) == 0 && !c.resyncing && c.freshReady() && c.wantFlushLocked()
 }
 
 // Forget clears key's lagging mark: the client no longer follows the stream.
 func (c *Conn) Forget(key StreamKey) {
 	c.mu.Lock()
-	delete(c.lagging, key)
+	c.forgetLocked(key)
 	c.mu.Unlock()
+}
+
+// forgetLocked clears key's lagging mark, and the map once empty. mu must be
+// held.
+func (c *Conn) forgetLocked(key StreamKey) {
+	delete(c.lagging, key)
+	if len(c.lagging) == 0 {
+		c.lagging = nil
+	}
 }
 
 // Lagging appends to dst the streams conflated for this connection and not
@@ -363,6 +454,7 @@ func (c *Conn) conflateLocked() {
 	}
 	clear(c.out[len(keep):])
 	c.out = keep
+	c.syncQueued()
 	if dropped > 0 {
 		c.srv.stats.Conflated.Add(uint64(dropped))
 	}
@@ -410,12 +502,17 @@ func (c *Conn) beginCloseLocked(err *CloseError) bool {
 	c.closingAt = time.Now().UnixNano()
 	for _, f := range c.out[c.firstMovable():] {
 		c.outBytes -= len(f.b)
+		if f.class() != Conflate {
+			c.keepBytes -= len(f.b)
+		}
 	}
 	clear(c.out[c.firstMovable():])
 	c.out = c.out[:c.firstMovable()]
 	b := closeFrame(err.Code, err.Reason)
 	c.out = append(c.out, frame{b: b, tag: tagOf(Keep, 0)})
 	c.outBytes += len(b)
+	c.keepBytes += len(b)
+	c.syncQueued()
 	c.srv.stats.closed(err.Reason)
 	return c.wantFlushLocked()
 }
@@ -432,7 +529,8 @@ func (c *Conn) finalize() {
 	c.state = stateClosed
 	armed := c.writeArmed
 	clear(c.out)
-	c.out, c.outBytes = nil, 0
+	c.out, c.outBytes, c.keepBytes, c.lagging = nil, 0, 0, nil
+	c.syncQueued()
 	c.mu.Unlock()
 
 	c.control(func(fd int) {
@@ -446,6 +544,8 @@ func (c *Conn) finalize() {
 	}
 	c.nc.Close() // the peer may have closed first; nothing to learn from the error
 	c.srv.registry.remove(c)
+	c.srv.slots.release(KindWebSocket)
+	c.srv.ips.closed(c.ip, false)
 }
 
 // control runs f with the connection's fd while the runtime guarantees the fd

@@ -13,6 +13,7 @@ func (s *Server) NewDetached() *Conn {
 func (c *Conn) Discard() {
 	c.mu.Lock()
 	clear(c.out)
-	c.out, c.outBytes = c.out[:0], 0
+	c.out, c.outBytes, c.keepBytes = c.out[:0], 0, 0
+	c.syncQueued()
 	c.mu.Unlock()
 }

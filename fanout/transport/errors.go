@@ -40,6 +40,12 @@ var (
 	ErrRate = &CloseError{ws.StatusPolicyViolation, "rate limit exceeded"}
 	// ErrSlow: the client accepted nothing for write_timeout (1008).
 	ErrSlow = &CloseError{ws.StatusPolicyViolation, "slow consumer"}
+	// ErrFrameTimeout: an incomplete frame held longer than frame_timeout (1008).
+	ErrFrameTimeout = &CloseError{ws.StatusPolicyViolation, "incomplete frame timeout"}
+	// ErrOverloaded: the queued bytes of all connections passed
+	// max_total_queue_bytes and this connection's queue was among the
+	// largest (1008).
+	ErrOverloaded = &CloseError{ws.StatusPolicyViolation, "server overloaded"}
 	// ErrPingTimeout: no answer to a ping within pong_timeout (1008).
 	ErrPingTimeout = &CloseError{ws.StatusPolicyViolation, "ping timeout"}
 	// ErrShutdown: the server is shutting down (1001).

@@ -72,6 +72,9 @@ func (p *pool) next() (task, bool) {
 	p.head++
 	if p.head == len(p.queue) {
 		p.queue, p.head = p.queue[:0], 0
+		if cap(p.queue) > 4096 {
+			p.queue = nil // a storm's queue is not kept
+		}
 	} else if p.head > 1024 && p.head*2 > len(p.queue) {
 		n := copy(p.queue, p.queue[p.head:])
 		p.queue, p.head = p.queue[:n], 0

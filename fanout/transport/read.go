@@ -33,17 +33,20 @@ func (c *Conn) handleRead() {
 			return
 		}
 		c.in.Commit(n)
-		c.lastRead.Store(time.Now().UnixNano())
+		now := time.Now().UnixNano()
+		c.lastRead.Store(now)
 		c.pingSent.Store(0)
 		if c.sse != nil {
 			c.discardInput()
 			continue
 		}
-		if ce := c.parseFrames(); ce != nil {
+		frames, ce := c.parseFrames()
+		if ce != nil {
 			c.in.Release()
 			c.Close(ce)
 			return
 		}
+		c.notePartial(frames, now)
 	}
 	if len(c.in.Bytes()) == 0 {
 		c.in.Release() // an idle connection holds no buffer, even after a spurious wakeup
@@ -66,6 +69,18 @@ func (c *Conn) handleRead() {
 	}
 }
 
+// notePartial records since when the input has held an incomplete frame,
+// for frame_timeout (the sweeper): the clock starts when a read completes no
+// frame and leaves bytes over, and stops when the input empties.
+func (c *Conn) notePartial(frames int, now int64) {
+	switch {
+	case len(c.in.Bytes()) == 0:
+		c.partialSince.Store(0)
+	case frames > 0 || c.partialSince.Load() == 0:
+		c.partialSince.Store(now)
+	}
+}
+
 // read does one non-blocking read inside the RawConn's Control (see writev).
 func (c *Conn) read(p []byte) (int, error) {
 	c.rbuf = p
@@ -78,22 +93,25 @@ func (c *Conn) read(p []byte) (int, error) {
 }
 
 // parseFrames handles every complete frame of the input and keeps the rest.
-// It returns the reason to close the connection, if any.
-func (c *Conn) parseFrames() *CloseError {
+// It returns how many frames it handled and the reason to close the
+// connection, if any.
+func (c *Conn) parseFrames() (int, *CloseError) {
+	frames := 0
 	err := c.in.Parse(c.srv.cfg.MaxMessageBytes, true, func(f wsframe.Frame) error {
+		frames++
 		if ce := c.handleFrame(f); ce != nil {
 			return ce
 		}
 		return nil
 	})
 	if err == nil {
-		return nil
+		return frames, nil
 	}
 	var ce *CloseError
 	if errors.As(err, &ce) {
-		return ce
+		return frames, ce
 	}
-	return frameError(err)
+	return frames, frameError(err)
 }
 
 // frameError maps a framing error to the close it earns.

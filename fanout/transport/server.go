@@ -13,9 +13,10 @@
 // nothing of fanout, so a second protocol (an SSE or NATS edge) can use it
 // as is.
 //
-// Lock order: a Conn's mu, the pool's mu and the registry's mu are leaves —
-// nothing else is locked or called while one is held — so callers may Send
-// holding any lock of their own.
+// Lock order: a Conn's mu, the pool's mu, the registry's mu, the handshake
+// table's and the per-address table's are leaves — nothing else is locked or
+// called while one is held — so callers may Send holding any lock of their
+// own.
 //
 // Goroutines: one gate (internal/gate) starts every goroutine the Server owns
 // (accept loop, handshakes, sweeper, pool workers, the HTTP server's Serve)
@@ -66,7 +67,12 @@ type Server struct {
 	writePoller *netpoll.Poller
 	registry    registry
 	origins     []originPattern // Config.AllowedOrigins, parsed
+	slots       slots      // every open connection, by kind, against max_connections
+	ips         ipTable    // the per-address limits
+	hs          handshakes // handshakes waiting for their head, oldest first
 	hsSem       chan struct{}
+	queued      atomic.Int64  // bytes queued by every connection (see Conn.syncQueued)
+	overload    chan struct{} // capacity 1: the total passed max_total_queue_bytes
 	born        time.Time
 	clock       atomic.Uint32 // ms since born (wrapping), refreshed by the sweeper: a cheap "now" for the hot path
 	batchBytes  int           // bytes one writev gathers: maxBatchBytes, or kernel_unsent_bytes when set
@@ -92,7 +98,11 @@ func New(cfg Config, h Handlers, httpHandler http.Handler, log *zap.Logger) (*Se
 		log = zap.NewNop()
 	}
 	s := &Server{cfg: cfg.withDefaults(), handlers: h, log: log, born: time.Now(),
-		stopAccept: make(chan struct{}), stopSweep: make(chan struct{})}
+		stopAccept: make(chan struct{}), stopSweep: make(chan struct{}), overload: make(chan struct{}, 1)}
+	fitFileLimit(&s.cfg, log)
+	s.slots.max = int64(s.cfg.MaxConnections)
+	s.ips = ipTable{maxConns: s.cfg.MaxConnectionsPerIP, maxHandshakes: s.cfg.MaxHandshakesPerIP,
+		rate: s.cfg.HandshakesPerIPPerSecond}
 	s.hsSem = make(chan struct{}, s.cfg.MaxHandshakes)
 	s.batchBytes = maxBatchBytes
 	if n := s.cfg.KernelUnsentBytes; n > 0 {
@@ -113,8 +123,8 @@ func New(cfg Config, h Handlers, httpHandler http.Handler, log *zap.Logger) (*Se
 	s.pool = newPool(s.cfg.Workers, s.run, &s.gate)
 	s.httpLn = newChanListener()
 	s.httpSrv = &http.Server{
-		Handler: httpHandler, ReadHeaderTimeout: s.cfg.HandshakeTimeout, IdleTimeout: time.Minute,
-		ErrorLog: zap.NewStdLog(s.log.Named("http")),
+		Handler: s.upgradeKeptAlive(httpHandler), ReadHeaderTimeout: s.cfg.HeadTimeout, IdleTimeout: s.cfg.HTTPIdleTimeout,
+		MaxHeaderBytes: maxRequestHead, ErrorLog: zap.NewStdLog(s.log.Named("http")),
 	}
 	return s, nil
 }
@@ -138,8 +148,19 @@ func (s *Server) run(t task) {
 // Stats are the transport's counters.
 func (s *Server) Stats() *Stats { return &s.stats }
 
-// Len is the number of open connections.
+// Len is the number of open WebSocket connections.
 func (s *Server) Len() int { return s.registry.len() }
+
+// Queued is the bytes queued for every connection together, within 16 KiB
+// per non-empty queue; QueueBudget is max_total_queue_bytes.
+func (s *Server) Queued() int64 { return s.queued.Load() }
+
+// QueueBudget is max_total_queue_bytes.
+func (s *Server) QueueBudget() int64 { return s.cfg.MaxTotalQueueBytes }
+
+// MaxConnections is the limit in force: the configured one, lowered to fit
+// the open-file limit.
+func (s *Server) MaxConnections() int { return s.cfg.MaxConnections }
 
 // Draining reports whether Shutdown has begun: upgrades are refused, plain
 // HTTP is still served until the connections are closed.

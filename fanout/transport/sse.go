@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -87,24 +88,30 @@ var (
 // Conn whose frames are written as events. The protocol then subscribes it.
 func (s *Server) TakeEvents(w http.ResponseWriter, head []byte, ids EventIDs) (*Conn, error) {
 	hj, ok := w.(http.Hijacker)
-	if !ok || s.draining.Load() || s.registry.len() >= s.cfg.MaxConnections {
+	if !ok || s.draining.Load() {
 		s.stats.Rejected.Add(1)
 		return nil, ErrEventsRefused
 	}
-	nc, _, err := hj.Hijack()
+	raw, _, err := hj.Hijack()
 	if err != nil {
 		return nil, errors.Join(ErrEventsRefused, err)
 	}
-	if p, ok := nc.(*peekedConn); ok {
-		nc = p.Conn // the raw TCP connection: its fd goes to the pollers
+	hc, ok := raw.(*httpConn)
+	if !ok {
+		raw.Close()
+		return nil, ErrEventsRefused
 	}
+	hc.takeOver(s)           // the connection's slot of max_connections becomes a stream's
+	nc, ip := hc.Conn, hc.ip // the raw TCP connection: its fd goes to the pollers
 	s.check("set_deadline", nc.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout)), nil)
 	if _, err := nc.Write(head); err != nil {
 		nc.Close()
+		s.slots.release(KindWebSocket)
+		s.ips.closed(ip, false)
 		return nil, errors.Join(ErrEventsRefused, err)
 	}
 	s.check("set_deadline", nc.SetDeadline(time.Time{}), nil)
-	c := s.registerEvents(nc, ids)
+	c := s.registerEvents(nc, ip, ids)
 	if c == nil {
 		return nil, ErrEventsRefused
 	}
@@ -113,9 +120,9 @@ func (s *Server) TakeEvents(w http.ResponseWriter, head []byte, ids EventIDs) (*
 
 // registerEvents registers nc as an event-stream Conn, ready at once (its
 // request was its subscription).
-func (s *Server) registerEvents(nc net.Conn, ids EventIDs) *Conn {
+func (s *Server) registerEvents(nc net.Conn, ip netip.Addr, ids EventIDs) *Conn {
 	var c *Conn
-	s.register(nc, nil, func(nc *Conn) {
+	s.register(nc, ip, nil, func(nc *Conn) {
 		nc.sse = &sseState{ids: ids}
 		nc.ready = true
 		c = nc

@@ -13,16 +13,25 @@ import (
 type Stats struct {
 	// Accepted counts connections upgraded.
 	Accepted atomic.Uint64
-	// Rejected counts upgrades refused at the connection limit or while draining.
+	// Rejected counts connections refused (503) at max_connections or, for
+	// upgrades, while draining.
 	Rejected atomic.Uint64
 	// EventStreams counts event-stream connections taken (TakeEvents).
 	EventStreams atomic.Uint64
 	// RefusedOrigin counts upgrades and event streams refused for their
 	// Origin (Config.AllowedOrigins).
 	RefusedOrigin atomic.Uint64
+	// RejectedPerIP counts connections closed at accept because their
+	// address was over a per-address limit.
+	RejectedPerIP atomic.Uint64
+	// HandshakesEvicted counts stalled handshakes closed to make room.
+	HandshakesEvicted atomic.Uint64
 	// FramesOut and BytesOut count what was written to clients.
 	FramesOut atomic.Uint64
 	BytesOut  atomic.Uint64
+	// FreshDeferred counts fresh state (snapshots) held back because the
+	// connection's fresh-state byte bucket was empty.
+	FreshDeferred atomic.Uint64
 	// Conflated counts queued Conflate frames dropped for slow consumers.
 	Conflated atomic.Uint64
 	// Replaced counts queued Latest frames replaced by a newer one of their

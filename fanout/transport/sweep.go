@@ -1,6 +1,8 @@
 package transport
 
 import (
+	"cmp"
+	"slices"
 	"time"
 
 	"github.com/gobwas/ws"
@@ -27,6 +29,8 @@ func (s *Server) sweep() {
 		select {
 		case <-s.stopSweep:
 			return
+		case <-s.overload:
+			conns = s.shed(conns)
 		case now := <-tick.C:
 			s.clock.Store(uint32(now.Sub(s.born).Milliseconds())) // ages compare by wrapping subtraction
 			conns = s.registry.all(conns)
@@ -34,8 +38,43 @@ func (s *Server) sweep() {
 				s.checkTimes(c, now.UnixNano())
 			}
 			clear(conns)
+			if cap(conns) > 1024 && 4*len(conns) < cap(conns) {
+				conns = nil // a flood's copy is not kept
+			}
+			s.ips.prune(now)
 		}
 	}
+}
+
+// shed enforces max_total_queue_bytes: while the total is over it, it
+// closes the connections with the largest queues, with 1008 "server
+// overloaded", until what stays queued is under 90% of the budget. A close
+// drops what no write has started on, so the memory is free at once. The
+// largest laggards go first because they hold the most and are the furthest
+// behind; everyone else keeps flowing. Runs on the sweeper.
+func (s *Server) shed(conns []*Conn) []*Conn {
+	budget := s.cfg.MaxTotalQueueBytes
+	if s.queued.Load() <= budget {
+		return conns
+	}
+	conns = s.registry.all(conns)
+	sizes := make(map[*Conn]int, len(conns))
+	for _, c := range conns {
+		c.mu.Lock()
+		sizes[c] = c.outBytes
+		c.mu.Unlock()
+	}
+	slices.SortFunc(conns, func(a, b *Conn) int { return cmp.Compare(sizes[b], sizes[a]) })
+	total := s.queued.Load()
+	for _, c := range conns {
+		if total <= budget*9/10 || sizes[c] == 0 {
+			break
+		}
+		c.Close(ErrOverloaded)
+		total -= int64(sizes[c])
+	}
+	clear(conns)
+	return conns
 }
 
 // checkTimes applies every time limit to one connection.
@@ -43,7 +82,7 @@ func (s *Server) checkTimes(c *Conn, now int64) {
 	cfg := &s.cfg
 	c.mu.Lock()
 	state, stalled, closingAt, ready := c.state, c.stalled, c.closingAt, c.ready
-	flush := state == stateOpen && c.conflateIfBehind(s.clock.Load())
+	flush := state == stateOpen && (c.conflateIfBehind(s.clock.Load()) || c.resyncDue())
 	c.mu.Unlock()
 	if flush {
 		c.scheduleFlush()
@@ -62,6 +101,10 @@ func (s *Server) checkTimes(c *Conn, now int64) {
 		return
 	case !ready && cfg.ReadyTimeout > 0 && now-c.born > int64(cfg.ReadyTimeout):
 		c.Close(cfg.ReadyError)
+		return
+	}
+	if p := c.partialSince.Load(); p != 0 && now-p > int64(cfg.FrameTimeout) {
+		c.Close(ErrFrameTimeout)
 		return
 	}
 	silent := now - c.lastRead.Load()

@@ -45,6 +45,9 @@ func (c *Conn) gather() ([][]byte, bool) {
 	defer c.mu.Unlock()
 	if c.state == stateClosed || len(c.out) == 0 {
 		c.flushing = false
+		if cap(c.iov) > 16 {
+			c.iov = nil // a burst's scratch is not kept by an idle connection
+		}
 		if op, ok := c.afterDrainLocked(); ok {
 			defer c.srv.pool.schedule(task{c: c, op: op}) // runs after mu is released
 		}
@@ -135,6 +138,9 @@ func (c *Conn) advance(n int) int {
 		}
 		n -= left
 		c.off = 0
+		if c.out[done].class() != Conflate {
+			c.keepBytes -= len(c.out[done].b)
+		}
 		done++
 	}
 	if done > 0 {
@@ -144,6 +150,7 @@ func (c *Conn) advance(n int) int {
 			c.out = nil // an idle subscriber keeps no queue memory
 		}
 	}
+	c.syncQueued()
 	return done
 }
 
@@ -154,7 +161,7 @@ func (c *Conn) afterDrainLocked() (op, bool) {
 	switch {
 	case c.state == stateClosing:
 		return opFinalize, true
-	case len(c.lagging) > 0 && !c.resyncing:
+	case len(c.lagging) > 0 && !c.resyncing && c.freshReady():
 		c.resyncing = true
 		return opResync, true
 	}

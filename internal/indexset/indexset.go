@@ -8,6 +8,7 @@ package indexset
 type Set[T comparable] struct {
 	list []T
 	pos  map[T]int
+	peak int // members when list and pos were last built: see shrink
 }
 
 // Add adds v and reports whether it was not a member yet.
@@ -20,6 +21,7 @@ func (s *Set[T]) Add(v T) bool {
 	}
 	s.pos[v] = len(s.list)
 	s.list = append(s.list, v)
+	s.peak = max(s.peak, len(s.list))
 	return true
 }
 
@@ -37,7 +39,29 @@ func (s *Set[T]) Remove(v T) bool {
 	s.list[last] = zero
 	s.list = s.list[:last]
 	delete(s.pos, v)
+	s.shrink()
 	return true
+}
+
+// shrinkFrom is the smallest peak worth shrinking from.
+const shrinkFrom = 256
+
+// shrink gives back the memory of a set that emptied or fell to a quarter of
+// its peak: a Go map never shrinks, so after a flood of 10,000 subscribers
+// the index would keep their buckets for good. Rebuilding costs O(members)
+// after at least three times as many removals: O(1) amortized.
+func (s *Set[T]) shrink() {
+	switch {
+	case len(s.list) == 0:
+		s.list, s.pos, s.peak = nil, nil, 0
+	case s.peak >= shrinkFrom && 4*len(s.list) <= s.peak:
+		s.list = append(make([]T, 0, 2*len(s.list)), s.list...)
+		s.pos = make(map[T]int, len(s.list))
+		for i, v := range s.list {
+			s.pos[v] = i
+		}
+		s.peak = len(s.list)
+	}
 }
 
 // Has reports whether v is a member.

@@ -38,3 +38,29 @@ func TestSet(t *testing.T) {
 		}
 	}
 }
+
+// A set that falls to a quarter of its peak gives the memory back: after a
+// flood of 10,000 members, 10 left hold room for at most 2*shrinkFrom.
+func TestShrinksAfterAFlood(t *testing.T) {
+	var s Set[int]
+	for i := 0; i < 10000; i++ {
+		s.Add(i)
+	}
+	for i := 10; i < 10000; i++ {
+		s.Remove(i)
+	}
+	if s.Len() != 10 || cap(s.List()) > 2*shrinkFrom {
+		t.Fatalf("len %d cap %d after removing 9,990 of 10,000", s.Len(), cap(s.List()))
+	}
+	for i := 0; i < 10; i++ {
+		if !s.Has(i) || s.List()[s.pos[i]] != i {
+			t.Fatalf("member %d lost or misplaced after shrinking", i)
+		}
+	}
+	for i := 0; i < 10; i++ {
+		s.Remove(i)
+	}
+	if s.List() != nil || s.pos != nil {
+		t.Fatal("an emptied set still holds its slice or map")
+	}
+}

@@ -166,3 +166,26 @@ func parseAll(data []byte, chunk int, masked bool) string {
 	}
 	return out.String()
 }
+
+// With NoReserve a frame header alone does not make the input reserve the
+// whole frame: a client trickling a 60 KB frame holds one chunk, and the
+// buffer grows (doubling) only as bytes arrive.
+func TestInputNoReserve(t *testing.T) {
+	in := Input{NoReserve: true}
+	frame := serverBytes(t, ws.OpText, true, string(bytes.Repeat([]byte("y"), 60000)))
+	in.Commit(copy(in.Free(Chunk/2), frame[:20]))
+	if err := in.Parse(1<<20, false, func(Frame) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if cap(in.Bytes()) > Chunk {
+		t.Fatalf("20 bytes of a 60 KB frame hold %d bytes, want at most a chunk (%d)", cap(in.Bytes()), Chunk)
+	}
+	for off := 20; off < len(frame); {
+		off += copy(in.Free(Chunk/2), frame[off:min(off+Chunk/2, len(frame))])
+		in.Commit(off - len(in.Bytes()))
+	}
+	got := 0
+	if err := in.Parse(1<<20, false, func(f Frame) error { got = len(f.Payload); return nil }); err != nil || got != 60000 {
+		t.Fatalf("the whole frame read in pieces: payload %d, err %v", got, err)
+	}
+}

@@ -22,9 +22,14 @@ var (
 // the caller's limit in Next).
 type Input struct {
 	// Large makes the input take LargeChunk buffers instead of Chunk ones.
-	Large  bool
-	buf    []byte
-	pooled bool
+	Large bool
+	// NoReserve makes the input grow only as bytes arrive (doubling) instead
+	// of reserving room for the whole frame a header announces: a server
+	// must not let a header alone, from a client that then trickles its
+	// payload, pin a max-size buffer.
+	NoReserve bool
+	buf       []byte
+	pooled    bool
 }
 
 func (in *Input) pool() *sync.Pool {
@@ -37,7 +42,9 @@ func (in *Input) pool() *sync.Pool {
 // Free makes room for at least n more bytes and returns the free space to
 // read into; Commit then records how many bytes were read.
 func (in *Input) Free(n int) []byte {
-	in.grow(n)
+	if cap(in.buf)-len(in.buf) < n {
+		in.grow(max(n, len(in.buf))) // doubling: a large frame read in pieces is copied O(1) times per byte
+	}
 	return in.buf[len(in.buf):cap(in.buf)]
 }
 
@@ -66,7 +73,7 @@ func (in *Input) Keep(rest []byte, need int) {
 		in.Release()
 		return
 	}
-	if need > cap(in.buf) {
+	if need > cap(in.buf) && !in.NoReserve {
 		in.grow(need - n)
 	}
 }

@@ -423,3 +423,17 @@ func TestFreshStateWeighedBySize(t *testing.T) {
 		t.Fatalf("frames %v, %d deferred; want [15000 15000 3 15000] and 8", got, s.stats.FreshDeferred.Load())
 	}
 }
+
+// An upgrade sent as the second request on a kept-alive connection passes
+// the same Origin check as a first one.
+func TestSecondRequestOrigin(t *testing.T) {
+	s, addr := startTransport(t, Config{AllowedOrigins: []string{"https://ok.example"}}, echo())
+	nc, br := keptAlive(t, addr)
+	foreign := strings.Replace(upgradeRequest, "\r\n\r\n", "\r\nOrigin: https://evil.example\r\n\r\n", 1)
+	if resp := request(t, nc, br, foreign); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("foreign origin on a second request: %d %q, want 403", resp.StatusCode, resp.Status)
+	}
+	if n := s.Stats().RefusedOrigin.Load(); n != 1 {
+		t.Fatalf("origin refusals %d, want 1", n)
+	}
+}

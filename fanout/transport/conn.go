@@ -208,7 +208,7 @@ func (c *Conn) sendLocked(f frame) bool {
 			return false
 		}
 	}
-	if class != Conflate && c.keepBytes+len(f.b) > c.srv.cfg.MaxReplyQueueBytes {
+	if !class.conflatable() && c.keepBytes+len(f.b) > c.srv.cfg.MaxReplyQueueBytes {
 		return c.beginCloseLocked(ErrSlow) // never dropped, so bounded by closing
 	}
 	if limit := c.srv.cfg.MaxQueueBytes + c.stateBytes; c.outBytes+len(f.b) > limit {
@@ -219,7 +219,7 @@ func (c *Conn) sendLocked(f frame) bool {
 		}
 	}
 	switch {
-	case class == Conflate: // the fan-out's case first
+	case class.conflatable(): // the fan-out's case first
 		c.out = append(c.out, f)
 	case class == Control:
 		f.at = 0 // a pong jumps the queue; it never makes the queue look old
@@ -305,7 +305,7 @@ func (c *Conn) restoreLocked(key StreamKey, class Class, frames [][]byte) bool {
 	for _, b := range frames {
 		total += len(b)
 	}
-	if class == Conflate && total > 0 && !c.chargeFresh(total) {
+	if class.conflatable() && total > 0 && !c.chargeFresh(total) {
 		c.markLagging(key) // its fresh state goes out once the bucket has refilled (checkTimes)
 		c.srv.stats.FreshDeferred.Add(1)
 		return false
@@ -319,7 +319,7 @@ func (c *Conn) restoreLocked(key StreamKey, class Class, frames [][]byte) bool {
 		c.out = append(c.out, frame{b: b, tag: tagOf(class, key), at: now})
 	}
 	c.outBytes += total
-	if class != Conflate {
+	if !class.conflatable() {
 		c.keepBytes += total
 	}
 	c.stateBytes = max(c.stateBytes, total)
@@ -502,7 +502,7 @@ func (c *Conn) beginCloseLocked(err *CloseError) bool {
 	c.closingAt = time.Now().UnixNano()
 	for _, f := range c.out[c.firstMovable():] {
 		c.outBytes -= len(f.b)
-		if f.class() != Conflate {
+		if !f.class().conflatable() {
 			c.keepBytes -= len(f.b)
 		}
 	}

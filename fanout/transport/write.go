@@ -138,7 +138,7 @@ func (c *Conn) advance(n int) int {
 		}
 		n -= left
 		c.off = 0
-		if c.out[done].class() != Conflate {
+		if !c.out[done].class().conflatable() {
 			c.keepBytes -= len(c.out[done].b)
 		}
 		done++

@@ -164,7 +164,8 @@ func (p *page) waitFor(d time.Duration, what, cond, show string) {
 	p.t.Helper()
 	deadline := time.Now().Add(d)
 	for {
-		ok := eval[bool](p, "Promise.resolve("+cond+").then(Boolean)")
+		// A condition that throws (an element not drawn yet) is not met yet.
+		ok := eval[bool](p, "(async () => { try { return Boolean(await ("+cond+")); } catch (e) { return false; } })()")
 		if ok {
 			return
 		}

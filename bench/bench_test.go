@@ -13,6 +13,8 @@ import (
 
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
+
+	"github.com/tickerfan/tickerfan/internal/testwait"
 )
 
 func TestThroughputAgainstTickerfan(t *testing.T) {
@@ -197,13 +199,15 @@ func refP50(t *testing.T, samples []refSample, m *Measured) float64 {
 }
 
 // waitConnections polls the server's /metrics until it holds n connections.
+// It runs on a goroutine beside the test, where testwait.For's t.Fatalf may
+// not be called, so it keeps ctx as its deadline and polls at testwait.Poll.
 func waitConnections(ctx context.Context, addr string, n int) {
 	probe := newServerProbe(0, "http://"+addr+"/metrics")
 	for ctx.Err() == nil {
 		if m, err := probe.scrape(); err == nil && m["tickerfan_connections"] >= float64(n) {
 			return
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(testwait.Poll)
 	}
 }
 

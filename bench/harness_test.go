@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tickerfan/tickerfan/internal/testwait"
 )
 
 var (
@@ -84,20 +86,15 @@ func startTickerfan(t *testing.T, config string) *tickerfan {
 		cmd.Process.Kill()
 		<-done
 	})
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	testwait.For(t, 15*time.Second, "tickerfan healthy", func() (string, bool) {
 		resp, err := http.Get("http://" + addr + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return &tickerfan{addr: addr, pid: cmd.Process.Pid}
-			}
+		if err != nil {
+			return err.Error(), false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("tickerfan not healthy within 15s: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		resp.Body.Close()
+		return resp.Status, resp.StatusCode == http.StatusOK
+	})
+	return &tickerfan{addr: addr, pid: cmd.Process.Pid}
 }
 
 // quickProfile is a short, small run against addr.

@@ -3,12 +3,15 @@ package bench
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
+
+	"github.com/tickerfan/tickerfan/internal/testwait"
 )
 
 // upMsg is what the test decodes of an upstream message.
@@ -101,7 +104,10 @@ func TestUpstreamSpeaksCoinbase(t *testing.T) {
 		t.Fatalf("%d subscriptions replies and %d errors; want 1 each (full is not served)", subscriptions, errorsSeen)
 	}
 	nc.Close()
-	time.Sleep(50 * time.Millisecond) // let the sender see the close
+	testwait.For(t, 5*time.Second, "the upstream to drop the closed connection", func() (string, bool) {
+		n := up.Connections()
+		return fmt.Sprintf("%d connections", n), n == 0
+	})
 	for _, s := range up.Sent()[:2] {
 		got := counts[s.Product]
 		if got["l2update"] < 100 || got["match"] < 5 || got["heartbeat"] < 1 {

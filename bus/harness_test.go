@@ -13,6 +13,7 @@ import (
 
 	"github.com/tickerfan/tickerfan/book"
 	"github.com/tickerfan/tickerfan/feed/sim"
+	"github.com/tickerfan/tickerfan/internal/testwait"
 	"github.com/tickerfan/tickerfan/model"
 )
 
@@ -29,17 +30,10 @@ func testConfig(url, id string) Config {
 // last reported.
 func waitFor(t *testing.T, d time.Duration, what string, cond func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
+	testwait.For(t, d, what, func() (string, bool) {
 		ok, last := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v; last: %s", what, d, last)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return last, ok
+	})
 }
 
 // natsServer is an embedded NATS server on 127.0.0.1 that a test can stop and

@@ -19,6 +19,7 @@ import (
 	"github.com/tickerfan/tickerfan/client"
 	"github.com/tickerfan/tickerfan/fanout"
 	"github.com/tickerfan/tickerfan/feed/sim"
+	"github.com/tickerfan/tickerfan/internal/testwait"
 	"github.com/tickerfan/tickerfan/model"
 )
 
@@ -41,17 +42,17 @@ type tickerfan struct {
 func startTickerfan(t testing.TB, addr string, seed int64) *tickerfan {
 	t.Helper()
 	var ln net.Listener
-	deadline := time.Now().Add(5 * time.Second)
-	for { // a just-closed listener may still hold the port
+	// a just-closed listener may still hold the port
+	testwait.For(t, 5*time.Second, "listen "+addr, func() (string, bool) {
 		var err error
 		if ln, err = net.Listen("tcp", addr); err == nil {
-			break
+			return "", true
 		}
-		if !errors.Is(err, syscall.EADDRINUSE) || time.Now().After(deadline) {
+		if !errors.Is(err, syscall.EADDRINUSE) {
 			t.Fatalf("listen %s: %v", addr, err)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return err.Error(), false
+	})
 	tf, err := serveTickerfan(zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)), ln, seed)
 	if err != nil {
 		t.Fatal(err)
@@ -136,17 +137,10 @@ func (tf *tickerfan) book(product string) restBook {
 // fails with what cond last said.
 func checkFor(t testing.TB, d time.Duration, cond func() string) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
+	testwait.For(t, d, "the condition", func() (string, bool) {
 		msg := cond()
-		if msg == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s: %s", d, msg)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return msg, msg == ""
+	})
 }
 
 // dialClient connects a client and drains its messages in the background

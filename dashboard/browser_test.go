@@ -13,6 +13,8 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/tickerfan/tickerfan/internal/testwait"
 )
 
 // The end-to-end tests drive a real headless Chromium (Debian package
@@ -162,22 +164,25 @@ func eval[T any](p *page, expr string) T {
 // (an expression explaining the state).
 func (p *page) waitFor(d time.Duration, what, cond, show string) {
 	p.t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		// A condition that throws (an element not drawn yet) is not met yet.
-		ok := eval[bool](p, "(async () => { try { return Boolean(await ("+cond+")); } catch (e) { return false; } })()")
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			p.mu.Lock()
-			thrown := strings.Join(p.exceptions, "\n")
-			p.mu.Unlock()
-			p.t.Fatalf("after %s, still not %s; page: %s\nuncaught exceptions: %s",
-				d, what, eval[string](p, "JSON.stringify("+show+")"), thrown)
-		}
-		time.Sleep(50 * time.Millisecond)
+	type result struct {
+		OK   bool
+		Show string
 	}
+	// A condition that throws (an element not drawn yet) is not met yet; show
+	// is read in the same evaluation, only while the condition is not met.
+	check := "(async () => { let ok = false; try { ok = Boolean(await (" + cond + ")); } catch (e) {}\n" +
+		"if (ok) return {OK: true, Show: ''};\n" +
+		"try { return {OK: false, Show: JSON.stringify(" + show + ")}; } catch (e) { return {OK: false, Show: String(e)}; } })()"
+	testwait.For(p.t, d, what, func() (string, bool) {
+		r := eval[result](p, check)
+		if r.OK {
+			return "", true
+		}
+		p.mu.Lock()
+		thrown := strings.Join(p.exceptions, "\n")
+		p.mu.Unlock()
+		return "page: " + r.Show + "\nuncaught exceptions: " + thrown, false
+	})
 }
 
 // setColorScheme makes the page see the system theme as "light" or "dark"

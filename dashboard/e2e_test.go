@@ -12,6 +12,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/tickerfan/tickerfan/feed/sim"
+	"github.com/tickerfan/tickerfan/internal/testwait"
 	"github.com/tickerfan/tickerfan/model"
 )
 
@@ -74,7 +75,11 @@ func TestDashboardEndToEnd(t *testing.T) {
 	p.waitFor(wait, "showing reconnecting",
 		`__tickerfan.state === 'reconnecting' && document.querySelector('[data-testid=conn-state]').dataset.state === 'reconnecting'`,
 		pageState)
-	time.Sleep(time.Second) // stay down long enough for a retry to fail
+	// Stay down until a retry has failed: the page counts attempt 1 when the
+	// connection is lost and attempt 2 once that retry failed.
+	p.waitFor(wait, "showing a failed retry",
+		`Number((document.querySelector('[data-ref=conn-retry]').textContent.match(/attempt (\d+)/) || [])[1]) >= 2`,
+		`document.querySelector('[data-ref=conn-retry]').textContent`)
 	tf2 := startTickerfan(t, addr, busyMarket(12))
 	p.waitFor(wait, "live again", fmt.Sprintf(`__tickerfan.state === 'live' && __tickerfan.connects > %d`, connects), pageState)
 	waitProduct(p, "SOL-USD")
@@ -100,7 +105,7 @@ func checkBatching(t *testing.T, p *page) {
 	const read = `({messages: __tickerfan.messages, frames: __tickerfan.frames})`
 	before := eval[counts](p, read)
 	start := time.Now()
-	time.Sleep(2 * time.Second)
+	time.Sleep(2 * time.Second) // the measurement window, not a wait for a condition
 	after := eval[counts](p, read)
 	secs := time.Since(start).Seconds()
 	msgs, frames := after.Messages-before.Messages, after.Frames-before.Frames
@@ -211,7 +216,7 @@ func checkLadderMatchesREST(t *testing.T, p *page, tf *tickerfan, product string
 	t.Helper()
 	tf.stopSimulator()
 	deadline := time.Now().Add(wait)
-	for {
+	testwait.For(t, wait, "the page's book settled at the server's", func() (string, bool) {
 		rest := tf.book(product)
 		p.waitFor(time.Until(deadline), fmt.Sprintf("drawn at sequence %d", rest.Sequence), fmt.Sprintf(
 			`__tickerfan.rendered.product === %q && __tickerfan.rendered.seq >= %d`, product, rest.Sequence), pageState)
@@ -219,13 +224,14 @@ func checkLadderMatchesREST(t *testing.T, p *page, tf *tickerfan, product string
 		again := tf.book(product)
 		if shown.Seq != nil && *shown.Seq == again.Sequence && again.Sequence == rest.Sequence {
 			compareLadder(t, shown, again)
-			return
+			return "", true
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the page's book (sequence %v) never settled at the server's (%d)", shown.Seq, again.Sequence)
+		seq := "none"
+		if shown.Seq != nil {
+			seq = fmt.Sprint(*shown.Seq)
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return fmt.Sprintf("the page's book at sequence %s, the server's at %d", seq, again.Sequence), false
+	})
 }
 
 func productByID(id string) model.Product {

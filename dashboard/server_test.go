@@ -18,6 +18,7 @@ import (
 	"github.com/tickerfan/tickerfan/book"
 	"github.com/tickerfan/tickerfan/fanout"
 	"github.com/tickerfan/tickerfan/feed/sim"
+	"github.com/tickerfan/tickerfan/internal/testwait"
 	"github.com/tickerfan/tickerfan/model"
 )
 
@@ -102,17 +103,18 @@ func startTickerfanWith(t *testing.T, addr string, cfg fanout.Config, simCfg sim
 // still holds the port.
 func listen(t *testing.T, addr string) net.Listener {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		ln, err := net.Listen("tcp", addr)
-		if err == nil {
-			return ln
+	var ln net.Listener
+	testwait.For(t, 5*time.Second, "listen "+addr, func() (string, bool) {
+		var err error
+		if ln, err = net.Listen("tcp", addr); err == nil {
+			return "", true
 		}
-		if !errors.Is(err, syscall.EADDRINUSE) || time.Now().After(deadline) {
+		if !errors.Is(err, syscall.EADDRINUSE) {
 			t.Fatalf("listen %s: %v", addr, err)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return err.Error(), false
+	})
+	return ln
 }
 
 // url is the dashboard's address.

@@ -31,6 +31,7 @@ import (
 	"github.com/tickerfan/tickerfan/client"
 	"github.com/tickerfan/tickerfan/fanout"
 	"github.com/tickerfan/tickerfan/feed/sim"
+	"github.com/tickerfan/tickerfan/internal/testwait"
 	"github.com/tickerfan/tickerfan/model"
 )
 
@@ -298,15 +299,8 @@ func freeAddr(t *testing.T) string {
 // cond last said.
 func checkFor(t *testing.T, d time.Duration, cond func() string) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
+	testwait.For(t, d, "the condition", func() (string, bool) {
 		msg := cond()
-		if msg == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s: %s", d, msg)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return msg, msg == ""
+	})
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tickerfan/tickerfan/bench"
+	"github.com/tickerfan/tickerfan/internal/testwait"
 )
 
 func TestHelpDocumentsEveryFlag(t *testing.T) {
@@ -133,15 +134,13 @@ func startTickerfan(t *testing.T) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return addr
-			}
+	testwait.For(t, 15*time.Second, "tickerfan healthy", func() (string, bool) {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err != nil {
+			return err.Error(), false
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("tickerfan not healthy within 15s")
-		}
-	}
+		resp.Body.Close()
+		return resp.Status, resp.StatusCode == http.StatusOK
+	})
+	return addr
 }

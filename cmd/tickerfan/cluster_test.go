@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/tickerfan/tickerfan/feed/feedtest"
+	"github.com/tickerfan/tickerfan/internal/testwait"
 )
 
 // The tests here run an ingest and edges as tickerfan processes on a real
@@ -259,17 +260,10 @@ func subscriberExact(t *testing.T, sub *subscriber, addr string) {
 // waitFor polls cond until it holds, and fails after d with what it last said.
 func waitFor(t *testing.T, d time.Duration, what string, cond func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
+	testwait.For(t, d, what, func() (string, bool) {
 		ok, last := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v; last: %s", what, d, last)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return last, ok
+	})
 }
 
 func TestCheckReportsNATSProblems(t *testing.T) {

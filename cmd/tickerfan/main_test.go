@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tickerfan/tickerfan/internal/testwait"
 )
 
 var binary string
@@ -65,20 +67,15 @@ func startProcess(t *testing.T, args ...string) *process {
 		cmd.Process.Kill()
 		<-p.done
 	})
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	testwait.For(t, 15*time.Second, "tickerfan healthy", func() (string, bool) {
 		resp, err := http.Get("http://" + addr + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return p
-			}
+		if err != nil {
+			return err.Error(), false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("tickerfan not healthy within 15s: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		resp.Body.Close()
+		return resp.Status, resp.StatusCode == http.StatusOK
+	})
+	return p
 }
 
 // scrape reads the named metrics (unlabelled samples) from /metrics.
@@ -172,11 +169,22 @@ func TestIdleConnectionsCostNoGoroutine(t *testing.T) {
 		}
 		return conns
 	}
+	// settled waits until the server counts want connections and its
+	// goroutines stopped changing between two scrapes (the handshakes' are gone).
+	settled := func(want int) {
+		last := -1.0
+		testwait.For(t, 10*time.Second, fmt.Sprintf("%d connections and a steady goroutine count", want), func() (string, bool) {
+			m := scrape(t, p.addr, "go_goroutines", `tickerfan_connections{kind="websocket"}`)
+			prev := last
+			last = m["go_goroutines"]
+			return fmt.Sprint(m), m[`tickerfan_connections{kind="websocket"}`] == float64(want) && last == prev
+		})
+	}
 	open(warm)
-	time.Sleep(time.Second)
+	settled(warm)
 	before := scrape(t, p.addr, "go_goroutines", "process_resident_memory_bytes")
 	open(n)
-	time.Sleep(time.Second)
+	settled(warm + n)
 	after := scrape(t, p.addr, "go_goroutines", "process_resident_memory_bytes", `tickerfan_connections{kind="websocket"}`)
 	if got := after[`tickerfan_connections{kind="websocket"}`]; got != float64(warm+n) {
 		t.Fatalf("tickerfan_connections = %v, want %d", got, warm+n)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tickerfan/tickerfan/feed/feedtest"
+	"github.com/tickerfan/tickerfan/internal/testwait"
 )
 
 var progressRE = regexp.MustCompile(`: (\d+) messages, `)
@@ -115,16 +116,10 @@ func TestShippedReplayConfig(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "replay.yaml")
 	os.WriteFile(path, []byte(cfg), 0o644)
 	p := startProcess(t, "-config", path)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testwait.For(t, 10*time.Second, "the sample replay live with a book", func() (string, bool) {
 		f := feeds(t, p.addr)[0]
 		b := getBook(t, p.addr, "ETH-BTC")
-		if f["state"] == "live" && f["messages"].(float64) > 0 && len(b.Bids) > 0 && len(b.Asks) > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the sample replay did not go live with a book in 10s: %v", f)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		seen := fmt.Sprintf("%v; %d bids, %d asks", f, len(b.Bids), len(b.Asks))
+		return seen, f["state"] == "live" && f["messages"].(float64) > 0 && len(b.Bids) > 0 && len(b.Asks) > 0
+	})
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tickerfan/tickerfan/internal/testwait"
 )
 
 // `tickerfan sub` prints every message as one JSON object per line, the
@@ -73,8 +76,7 @@ func TestSimulatorFeedCountedAndPprof(t *testing.T) {
 		Messages uint64  `json:"messages"`
 		Rate     float64 `json:"messages_per_second"`
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testwait.For(t, 10*time.Second, "/feeds counting the simulator's messages at > 100/s", func() (string, bool) {
 		resp, err := http.Get("http://" + p.addr + "/feeds")
 		if err != nil {
 			t.Fatal(err)
@@ -82,14 +84,8 @@ func TestSimulatorFeedCountedAndPprof(t *testing.T) {
 		json.NewDecoder(resp.Body).Decode(&feeds)
 		resp.Body.Close()
 		// 8 products x 20 updates/s, plus trades: well over 100/s.
-		if len(feeds) == 1 && feeds[0].Messages > 0 && feeds[0].Rate > 100 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("/feeds: %+v, want the simulator's messages counted at > 100/s", feeds)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return fmt.Sprintf("%+v", feeds), len(feeds) == 1 && feeds[0].Messages > 0 && feeds[0].Rate > 100
+	})
 	resp, err := http.Get("http://" + pprofAddr + "/debug/pprof/")
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("pprof: %v %v", err, resp)

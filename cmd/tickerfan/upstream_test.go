@@ -16,6 +16,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/tickerfan/tickerfan/feed/feedtest"
+	"github.com/tickerfan/tickerfan/internal/testwait"
 )
 
 // The tests here run tickerfan processes whose upstream is a scripted
@@ -107,8 +108,7 @@ func levels(ls [][]any) string {
 // each tickerfan serves equals the exchange's, and fails after 20s.
 func waitExact(t *testing.T, ex *feedtest.Exchange, steps int, addrs ...string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	testwait.For(t, 20*time.Second, "books exact", func() (string, bool) {
 		diff := ""
 		if n := ex.Steps(); n < steps {
 			diff = fmt.Sprintf("exchange at step %d of %d", n, steps)
@@ -126,33 +126,21 @@ func waitExact(t *testing.T, ex *feedtest.Exchange, steps int, addrs ...string) 
 				}
 			}
 		}
-		if diff == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("books not exact within 20s: %s", diff)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return diff, diff == ""
+	})
 }
 
 // waitTrade waits until a tickerfan's ticker of id shows the exchange's last trade.
 func waitTrade(t *testing.T, ex *feedtest.Exchange, addr, id string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testwait.For(t, 10*time.Second, id+" ticker on "+addr+" at the exchange's last trade", func() (string, bool) {
 		var tk struct {
 			TradeID int64 `json:"trade_id"`
 		}
 		getJSON(t, "http://"+addr+"/products/"+id+"/ticker", &tk)
-		if tk.TradeID == ex.LastTradeID(id) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s on %s: ticker at trade %d, the exchange's last is %d", id, addr, tk.TradeID, ex.LastTradeID(id))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		last := ex.LastTradeID(id)
+		return fmt.Sprintf("ticker at trade %d, the exchange's last is %d", tk.TradeID, last), tk.TradeID == last
+	})
 }
 
 // feeds reads /feeds.
@@ -482,8 +470,7 @@ func TestUpstreamKilledAndRestarted(t *testing.T) {
 	// The subscriber catches up with the server's book and must equal it.
 	for _, id := range upstreamProducts {
 		rest := getBook(t, p.addr, id)
-		deadline := time.Now().Add(5 * time.Second)
-		for {
+		testwait.For(t, 5*time.Second, id+": the subscriber at the server's sequence", func() (string, bool) {
 			bids, asks, seq, snaps, err := sub.state(id)
 			if err != nil {
 				t.Fatalf("subscriber: %v", err)
@@ -495,13 +482,10 @@ func TestUpstreamKilledAndRestarted(t *testing.T) {
 				if snaps < 2 {
 					t.Errorf("%s: the subscriber got %d snapshots, want a fresh one after the reconnect", id, snaps)
 				}
-				break
+				return "", true
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: the subscriber is at sequence %v, the server at %v", id, seq, rest.Sequence)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+			return fmt.Sprintf("the subscriber is at sequence %v, the server at %v", seq, rest.Sequence), false
+		})
 	}
 	m := scrape(t, p.addr, `tickerfan_feed_reconnects_total{feed="up"}`)
 	if m[`tickerfan_feed_reconnects_total{feed="up"}`] < 1 {

@@ -2,6 +2,7 @@ package coinbase_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/tickerfan/tickerfan/feed"
 	"github.com/tickerfan/tickerfan/feed/coinbase"
 	"github.com/tickerfan/tickerfan/feed/feedtest"
+	"github.com/tickerfan/tickerfan/internal/testwait"
 	"github.com/tickerfan/tickerfan/model"
 )
 
@@ -136,8 +138,7 @@ func (h *harness) bookOf(id string) (string, string) {
 // equals the exchange's, and fails the test if that does not happen in 10s.
 func (h *harness) waitExact(steps int) {
 	h.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testwait.For(h.t, 10*time.Second, "books exact", func() (string, bool) {
 		diff := ""
 		if got := h.ex.Steps(); got < steps {
 			diff = "exchange at step " + strconv.Itoa(got)
@@ -153,14 +154,8 @@ func (h *harness) waitExact(steps int) {
 				diff = id + ": last trade " + strconv.FormatInt(got, 10) + ", want " + strconv.FormatInt(want, 10)
 			}
 		}
-		if diff == "" {
-			break
-		}
-		if time.Now().After(deadline) {
-			h.t.Fatalf("books not exact within 10s: %s", diff)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return diff, diff == ""
+	})
 	if err := h.ex.Err(); err != nil {
 		h.t.Fatalf("exchange: %v", err)
 	}
@@ -385,13 +380,9 @@ func TestCoinbaseStaleReconnects(t *testing.T) {
 		feed:   func(c *coinbase.Config) { c.StaleTimeout = 150 * time.Millisecond },
 	})
 	h.waitExact(200)
-	deadline := time.Now().Add(5 * time.Second)
-	for h.up.Accepted() < 2 {
-		if time.Now().After(deadline) {
-			t.Fatalf("no reconnect within 5s of silence with stale_timeout 150ms: %+v", h.src.Status())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testwait.For(t, 5*time.Second, "a reconnect after silence with stale_timeout 150ms", func() (string, bool) {
+		return fmt.Sprintf("%d accepted; %+v", h.up.Accepted(), h.src.Status()), h.up.Accepted() >= 2
+	})
 	h.waitExact(200)
 	st := h.src.Status()
 	if st.Reconnects < 1 || !strings.Contains(st.LastError, "stale") {
@@ -415,13 +406,10 @@ func TestCoinbaseAuthenticates(t *testing.T) {
 	bad := newHarness(t, harnessOpts{steps: 100, script: auth, feed: func(c *coinbase.Config) {
 		c.Credentials = coinbase.Credentials{Key: "k1", Secret: "d3Jvbmc=", Passphrase: "pp"}
 	}})
-	deadline := time.Now().Add(5 * time.Second)
-	for bad.src.Status().Malformed[feed.ReasonUpstreamError] == 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the upstream's authentication error was not counted: %+v", bad.src.Status())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testwait.For(t, 5*time.Second, "the upstream's authentication error counted", func() (string, bool) {
+		st := bad.src.Status()
+		return fmt.Sprintf("%+v", st), st.Malformed[feed.ReasonUpstreamError] != 0
+	})
 	if n := bad.count(model.KindSnapshot); n != 0 {
 		t.Errorf("%d snapshots through a refused subscription", n)
 	}

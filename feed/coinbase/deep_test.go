@@ -17,6 +17,7 @@ import (
 	"github.com/tickerfan/tickerfan/feed"
 	"github.com/tickerfan/tickerfan/feed/coinbase"
 	"github.com/tickerfan/tickerfan/feed/feedtest"
+	"github.com/tickerfan/tickerfan/internal/testwait"
 	"github.com/tickerfan/tickerfan/model"
 )
 
@@ -115,15 +116,8 @@ func TestDeepUpstreamBounded(t *testing.T) {
 // last said.
 func waitFor(t *testing.T, d time.Duration, cond func() string) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
+	testwait.For(t, d, "the condition", func() (string, bool) {
 		msg := cond()
-		if msg == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %s", d, msg)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return msg, msg == ""
+	})
 }

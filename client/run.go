@@ -3,7 +3,10 @@ package client
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"time"
+
+	"github.com/tickerfan/tickerfan/internal/backoff"
 )
 
 // run is the client's goroutine, started by Dial and stopped by Close: it
@@ -12,17 +15,17 @@ import (
 func (c *Client) run(first *conn) {
 	defer close(c.done)
 	defer close(c.msgs)
-	bo := backoff{min: c.cfg.BackoffMin, max: c.cfg.BackoffMax}
+	bo := backoff.New(c.cfg.BackoffMin, c.cfg.BackoffMax, rand.Uint64())
 	nc, reconnect := first, false
 	var err error // why the last connection ended, or the last dial failed
 	for {
 		if nc != nil {
-			if err = c.serve(nc, reconnect, &bo); c.isClosing() {
+			if err = c.serve(nc, reconnect, bo); c.isClosing() {
 				return
 			}
 			reconnect = true
 		}
-		delay := bo.next()
+		delay := bo.Next()
 		if !c.emit(&Disconnected{Err: err, Delay: delay}) || !c.sleep(delay) {
 			return
 		}
@@ -51,7 +54,7 @@ func (c *Client) run(first *conn) {
 }
 
 // serve reads nc, attached, until it fails, and returns why it ended.
-func (c *Client) serve(nc *conn, reconnect bool, bo *backoff) error {
+func (c *Client) serve(nc *conn, reconnect bool, bo *backoff.Backoff) error {
 	defer c.detach(nc)
 	go nc.ping(c.cfg.PingInterval)
 	if !c.emit(&Connected{URL: c.cfg.URL, Reconnect: reconnect}) {
@@ -68,7 +71,7 @@ func (c *Client) serve(nc *conn, reconnect bool, bo *backoff) error {
 		}
 		switch m := m.(type) {
 		case *Subscriptions:
-			bo.reset()
+			bo.Reset()
 			c.answer(nil)
 		case *Error:
 			c.answer(m)

@@ -26,23 +26,3 @@ func TestSign(t *testing.T) {
 		t.Fatalf("no credentials signed as %+v", f)
 	}
 }
-
-func TestBackoff(t *testing.T) {
-	b := newBackoff(100*time.Millisecond, time.Second, 1)
-	steps := []time.Duration{100, 200, 400, 800, 1000, 1000}
-	for round := range 2 {
-		for i, step := range steps {
-			step *= time.Millisecond
-			d := b.next()
-			if d < step/2 || d > step {
-				t.Fatalf("round %d attempt %d: delay %v, want within [%v, %v]", round, i, d, step/2, step)
-			}
-		}
-		b.reset()
-	}
-	for range 100 {
-		if d := b.next(); d > time.Second {
-			t.Fatalf("delay %v over the cap", d)
-		}
-	}
-}

@@ -16,6 +16,7 @@ import (
 	"github.com/gobwas/ws/wsutil"
 	"github.com/tickerfan/tickerfan/feed"
 	"github.com/tickerfan/tickerfan/feed/record"
+	"github.com/tickerfan/tickerfan/internal/backoff"
 	"github.com/tickerfan/tickerfan/model"
 	"go.uber.org/zap"
 )
@@ -115,7 +116,7 @@ func (c *Feed) Run(ctx context.Context, emit func(model.Update)) error {
 		defer func() { c.closeRecorder() }()
 	}
 	c.norm.emit = emit
-	bo := newBackoff(c.cfg.BackoffMin, c.cfg.BackoffMax, rand.Uint64())
+	bo := backoff.New(c.cfg.BackoffMin, c.cfg.BackoffMax, rand.Uint64())
 	defer c.tr.SetState(feed.StateStopped)
 	for ctx.Err() == nil {
 		live, err := c.session(ctx)
@@ -132,9 +133,9 @@ func (c *Feed) Run(ctx context.Context, emit func(model.Update)) error {
 			c.tr.SetState(feed.StateStale)
 		}
 		if live {
-			bo.reset()
+			bo.Reset()
 		}
-		delay := bo.next()
+		delay := bo.Next()
 		c.log.Warn("upstream connection lost; reconnecting", zap.Error(err), zap.Duration("delay", delay))
 		if !sleep(ctx, delay) {
 			break

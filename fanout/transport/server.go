@@ -67,9 +67,9 @@ type Server struct {
 	writePoller *netpoll.Poller
 	registry    registry
 	origins     []originPattern // Config.AllowedOrigins, parsed
-	slots       slots      // every open connection, by kind, against max_connections
-	ips         ipTable    // the per-address limits
-	hs          handshakes // handshakes waiting for their head, oldest first
+	slots       slots           // every open connection, by kind, against max_connections
+	ips         ipTable         // the per-address limits
+	hs          handshakes      // handshakes waiting for their head, oldest first
 	hsSem       chan struct{}
 	queued      atomic.Int64  // bytes queued by every connection (see Conn.syncQueued)
 	overload    chan struct{} // capacity 1: the total passed max_total_queue_bytes

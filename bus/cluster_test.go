@@ -5,14 +5,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tickerfan/tickerfan/bus/bustest"
 	"github.com/tickerfan/tickerfan/model"
 )
 
 // TestLateEdge: an edge that starts after the ingest has every book within
 // a second, and follows the stream after.
 func TestLateEdge(t *testing.T) {
-	ns := startNATS(t)
-	cfg := testConfig(ns.url(), "a")
+	ns := bustest.Start(t)
+	cfg := testConfig(ns.URL(), "a")
 	in := startIngest(t, cfg)
 	in.step(100)
 	start := time.Now()
@@ -34,8 +35,8 @@ func TestLateEdge(t *testing.T) {
 // When only the tail of the streams is lost, the Beats show it (stale); when
 // events follow the loss, the Seq gap does.
 func TestSlowConsumer(t *testing.T) {
-	ns := startNATS(t)
-	cfg := testConfig(ns.url(), "a")
+	ns := bustest.Start(t)
+	cfg := testConfig(ns.URL(), "a")
 	in := startIngest(t, cfg)
 	edgeCfg := cfg
 	edgeCfg.PendingMessages = 8
@@ -74,18 +75,18 @@ func TestSlowConsumer(t *testing.T) {
 // TestNATSRestart: the NATS server is shut down while the ingest goes on, and
 // started again on the same port; the edge reconnects and recovers.
 func TestNATSRestart(t *testing.T) {
-	ns := startNATS(t)
-	cfg := testConfig(ns.url(), "a")
+	ns := bustest.Start(t)
+	cfg := testConfig(ns.URL(), "a")
 	in := startIngest(t, cfg)
 	f, r := startEdge(t, cfg)
 	converge(t, r, in, time.Second)
 
-	ns.stop()
+	ns.Stop()
 	waitFor(t, 2*time.Second, "edge sees the disconnection", func() (bool, string) {
 		return !f.Stats().Connected && r.sawStatus("ETH-USD", "nats disconnected"), "connected"
 	})
 	in.step(200)
-	ns.start()
+	ns.Start()
 	in.step(50)
 	converge(t, r, in, 3*time.Second)
 	in.step(100)
@@ -98,8 +99,8 @@ func TestNATSRestart(t *testing.T) {
 // TestIngestRestart: an ingest restarted with the same id has a new epoch and
 // a new stream; the edge drops the old one and recovers from the new.
 func TestIngestRestart(t *testing.T) {
-	ns := startNATS(t)
-	cfg := testConfig(ns.url(), "a")
+	ns := bustest.Start(t)
+	cfg := testConfig(ns.URL(), "a")
 	in := startIngest(t, cfg)
 	in.step(50)
 	f, r := startEdge(t, cfg)
@@ -125,12 +126,12 @@ func TestIngestRestart(t *testing.T) {
 // TestFailover: two ingests of the same feed; the edge follows the lowest id,
 // and the other within IngestTimeout and a snapshot when it stops.
 func TestFailover(t *testing.T) {
-	ns := startNATS(t)
-	a := startIngest(t, testConfig(ns.url(), "a"))
-	b := startIngest(t, testConfig(ns.url(), "b"))
+	ns := bustest.Start(t)
+	a := startIngest(t, testConfig(ns.URL(), "a"))
+	b := startIngest(t, testConfig(ns.URL(), "b"))
 	both := func(n int) { a.step(n); b.step(n) }
 	both(50)
-	f, r := startEdge(t, testConfig(ns.url(), "edge"))
+	f, r := startEdge(t, testConfig(ns.URL(), "edge"))
 	converge(t, r, a, time.Second)
 	for _, p := range f.Stats().Products {
 		if p.Ingest != "a" {
@@ -157,8 +158,8 @@ func TestFailover(t *testing.T) {
 // TestSharedIngestID: two ingests misconfigured with the same id; the edge
 // follows the newer epoch and ignores the older one's beats and events.
 func TestSharedIngestID(t *testing.T) {
-	ns := startNATS(t)
-	cfg := testConfig(ns.url(), "a")
+	ns := bustest.Start(t)
+	cfg := testConfig(ns.URL(), "a")
 	old := startIngest(t, cfg)
 	f, r := startEdge(t, cfg)
 	converge(t, r, old, time.Second)
@@ -178,10 +179,10 @@ func TestSharedIngestID(t *testing.T) {
 // at the followed one (its upstream failed): the edge moves that product to
 // the ingest where it is online, and leaves the others where they are.
 func TestFailoverOnUpstreamLoss(t *testing.T) {
-	ns := startNATS(t)
-	a := startIngest(t, testConfig(ns.url(), "a"))
-	b := startIngest(t, testConfig(ns.url(), "b"))
-	f, r := startEdge(t, testConfig(ns.url(), "edge"))
+	ns := bustest.Start(t)
+	a := startIngest(t, testConfig(ns.URL(), "a"))
+	b := startIngest(t, testConfig(ns.URL(), "b"))
+	f, r := startEdge(t, testConfig(ns.URL(), "edge"))
 	converge(t, r, a, time.Second)
 
 	a.market.Apply(model.Update{Kind: model.KindStatus, Product: "ETH-USD", Time: a.now, Message: "upstream disconnected"})

@@ -2,13 +2,11 @@ package bus
 
 import (
 	"fmt"
-	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
 	"github.com/tickerfan/tickerfan/book"
@@ -35,46 +33,6 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() (bool, stri
 		return last, ok
 	})
 }
-
-// natsServer is an embedded NATS server on 127.0.0.1 that a test can stop and
-// start again on the same port.
-type natsServer struct {
-	t    *testing.T
-	port int
-	srv  *server.Server
-}
-
-func startNATS(t *testing.T) *natsServer {
-	t.Helper()
-	ns := &natsServer{t: t, port: -1}
-	ns.start()
-	t.Cleanup(ns.stop)
-	return ns
-}
-
-func (ns *natsServer) start() {
-	ns.t.Helper()
-	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: ns.port, NoLog: true, NoSigs: true})
-	if err != nil {
-		ns.t.Fatal(err)
-	}
-	srv.Start()
-	if !srv.ReadyForConnections(5 * time.Second) {
-		ns.t.Fatal("nats server not ready")
-	}
-	ns.srv = srv
-	ns.port = srv.Addr().(*net.TCPAddr).Port
-}
-
-func (ns *natsServer) stop() {
-	if ns.srv != nil {
-		ns.srv.Shutdown()
-		ns.srv.WaitForShutdown()
-		ns.srv = nil
-	}
-}
-
-func (ns *natsServer) url() string { return fmt.Sprintf("nats://127.0.0.1:%d", ns.port) }
 
 // testIngest is an ingest driven step by step by the test: a simulator, a
 // Market and a Publisher on their own NATS connection.

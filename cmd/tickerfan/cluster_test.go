@@ -14,8 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-
+	"github.com/tickerfan/tickerfan/bus/bustest"
 	"github.com/tickerfan/tickerfan/feed/feedtest"
 	"github.com/tickerfan/tickerfan/internal/testwait"
 )
@@ -23,45 +22,6 @@ import (
 // The tests here run an ingest and edges as tickerfan processes on a real
 // NATS server embedded in the test process, fed by a scripted upstream, and
 // compare every process's level-2 books with the exchange's over REST.
-
-// natsServer is an embedded NATS server that can be stopped and started again
-// on the same port.
-type natsServer struct {
-	t    *testing.T
-	port int
-	srv  *server.Server
-}
-
-func startNATS(t *testing.T) *natsServer {
-	t.Helper()
-	ns := &natsServer{t: t, port: -1}
-	ns.start()
-	t.Cleanup(ns.stop)
-	return ns
-}
-
-func (ns *natsServer) start() {
-	ns.t.Helper()
-	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: ns.port, NoLog: true, NoSigs: true})
-	if err != nil {
-		ns.t.Fatal(err)
-	}
-	srv.Start()
-	if !srv.ReadyForConnections(5 * time.Second) {
-		ns.t.Fatal("nats server not ready")
-	}
-	ns.srv, ns.port = srv, srv.Addr().(*net.TCPAddr).Port
-}
-
-func (ns *natsServer) stop() {
-	if ns.srv != nil {
-		ns.srv.Shutdown()
-		ns.srv.WaitForShutdown()
-		ns.srv = nil
-	}
-}
-
-func (ns *natsServer) url() string { return fmt.Sprintf("nats://127.0.0.1:%d", ns.port) }
 
 // fastNATS makes failover and recovery quick enough for a short test.
 const fastNATS = `
@@ -117,7 +77,7 @@ func clusterOf(t *testing.T, addr string) clusterState {
 // A subscriber of an edge, connected throughout, sees the products offline
 // during the outage, then a fresh snapshot, and its books stay exact.
 func TestClusterFaults(t *testing.T) {
-	ns := startNATS(t)
+	ns := bustest.Start(t)
 	pauses := map[int]*pause{500: newPause(), 1000: newPause()}
 	ex, _, up := scripted(t, feedtest.ExchangeConfig{}, 1500, func(s *feedtest.Script) {
 		s.BeforeStep = func(step int, c *feedtest.Conn) {
@@ -127,9 +87,9 @@ func TestClusterFaults(t *testing.T) {
 		}
 	})
 	ingestCfg := ingestConfig(t, up.URL(), "a")
-	in := startProcess(t, "-config", ingestCfg, "-nats", ns.url())
-	e1 := startProcess(t, "-config", edgeConfig(t), "-nats", ns.url())
-	e2 := startProcess(t, "-config", edgeConfig(t), "-nats", ns.url())
+	in := startProcess(t, "-config", ingestCfg, "-nats", ns.URL())
+	e1 := startProcess(t, "-config", edgeConfig(t), "-nats", ns.URL())
+	e2 := startProcess(t, "-config", edgeConfig(t), "-nats", ns.URL())
 	pauses[500].reached(t)
 	waitExact(t, ex, 500, in.addr, e1.addr, e2.addr)
 	c := dialWS(t, e1.addr)
@@ -137,12 +97,12 @@ func TestClusterFaults(t *testing.T) {
 	sub := newSubscriber(c, upstreamProducts...)
 	sub.waitStatus(t, "online")
 
-	ns.stop() // NATS down while the market moves on, then back on the same port
+	ns.Stop() // NATS down while the market moves on, then back on the same port
 	sub.waitStatus(t, "offline")
 	pauses[500].release()
 	pauses[1000].reached(t)
 	waitExact(t, ex, 1000, in.addr)
-	ns.start()
+	ns.Start()
 	sub.waitStatus(t, "online")
 	waitExact(t, ex, 1000, e1.addr, e2.addr)
 	subscriberExact(t, sub, e1.addr)
@@ -155,7 +115,7 @@ func TestClusterFaults(t *testing.T) {
 	e2.cmd.Process.Kill() // an edge killed and started again
 	<-e2.done
 	e2.done <- nil
-	e2 = startProcess(t, "-config", edgeConfig(t), "-nats", ns.url())
+	e2 = startProcess(t, "-config", edgeConfig(t), "-nats", ns.URL())
 	waitExact(t, ex, 1000, e2.addr)
 	for _, id := range upstreamProducts { // the late edge got the ticker and the recent trades
 		waitTrade(t, ex, e2.addr, id)
@@ -169,7 +129,7 @@ func TestClusterFaults(t *testing.T) {
 	in.cmd.Process.Kill() // the ingest killed, and started again on a moving market
 	<-in.done
 	in.done <- nil
-	in = startProcess(t, "-config", ingestCfg, "-nats", ns.url())
+	in = startProcess(t, "-config", ingestCfg, "-nats", ns.URL())
 	waitExact(t, ex, 1500, in.addr, e1.addr, e2.addr)
 	subscriberExact(t, sub, e1.addr)
 	for _, id := range upstreamProducts {
@@ -196,7 +156,7 @@ func TestClusterFaults(t *testing.T) {
 // ingest a, and b after a is killed, and serves b's books exactly while the
 // market moves on.
 func TestClusterFailover(t *testing.T) {
-	ns := startNATS(t)
+	ns := bustest.Start(t)
 	pa, pb := newPause(), newPause()
 	script := func(p *pause) (*feedtest.Exchange, *feedtest.Server) {
 		ex, _, up := scripted(t, feedtest.ExchangeConfig{}, 1600, func(s *feedtest.Script) {
@@ -210,9 +170,9 @@ func TestClusterFailover(t *testing.T) {
 	}
 	exA, upA := script(pa)
 	exB, upB := script(pb)
-	a := startProcess(t, "-config", ingestConfig(t, upA.URL(), "a"), "-nats", ns.url())
-	b := startProcess(t, "-config", ingestConfig(t, upB.URL(), "b"), "-nats", ns.url())
-	e := startProcess(t, "-config", edgeConfig(t), "-nats", ns.url())
+	a := startProcess(t, "-config", ingestConfig(t, upA.URL(), "a"), "-nats", ns.URL())
+	b := startProcess(t, "-config", ingestConfig(t, upB.URL(), "b"), "-nats", ns.URL())
+	e := startProcess(t, "-config", edgeConfig(t), "-nats", ns.URL())
 	pa.reached(t)
 	pb.reached(t)
 	waitExact(t, exA, 800, a.addr, e.addr)

@@ -85,7 +85,7 @@ func TestBookEqualsServer(t *testing.T) {
 	c := dialClient(t, client.Config{URL: tf.url(), Checksum: true})
 	subscribe(t, c, "level2", "ticker")
 	waitUpdates(t, c, 100)
-	tf.quiet()
+	tf.Quiet()
 	for _, p := range testProducts {
 		checkFor(t, 5*time.Second, func() string { return sameBook(tf, c, p) })
 	}
@@ -106,8 +106,8 @@ func TestBookAcrossRestart(t *testing.T) {
 	c := dialClient(t, client.Config{URL: tf.url(), Checksum: true, BackoffMin: 20 * time.Millisecond, BackoffMax: 100 * time.Millisecond})
 	subscribe(t, c, "level2_batch")
 	waitUpdates(t, c, 20)
-	tf.shutdown()
-	tf2 := startTickerfan(t, tf.addr, 4)
+	tf.Shutdown()
+	tf2 := startTickerfan(t, tf.Addr, 4)
 	checkFor(t, 10*time.Second, func() string {
 		if st := c.Stats(); st.Connects < 2 || st.Snapshots < 2*uint64(len(testProducts)) {
 			return fmt.Sprintf("stats %+v: want a second connection and fresh snapshots", st)
@@ -116,7 +116,7 @@ func TestBookAcrossRestart(t *testing.T) {
 	})
 	before := c.Stats().Updates
 	waitUpdates(t, c, before+20)
-	tf2.quiet()
+	tf2.Quiet()
 	for _, p := range testProducts {
 		checkFor(t, 5*time.Second, func() string { return sameLevels(tf2, c, p, false) })
 	}
@@ -131,7 +131,7 @@ func TestBookAcrossRestart(t *testing.T) {
 // the checksum extension: its history holds the frames without checksums.)
 func TestBookResumesAfterDrop(t *testing.T) {
 	tf := startTickerfan(t, "127.0.0.1:0", 5)
-	px := startProxy(t, tf.addr)
+	px := startProxy(t, tf.Addr)
 	c := dialClient(t, client.Config{URL: "ws://" + px.ln.Addr().String() + "/",
 		BackoffMin: 50 * time.Millisecond, BackoffMax: 100 * time.Millisecond})
 	subscribe(t, c, "level2")
@@ -143,7 +143,7 @@ func TestBookResumesAfterDrop(t *testing.T) {
 		}
 		return ""
 	})
-	tf.quiet()
+	tf.Quiet()
 	for _, p := range testProducts {
 		checkFor(t, 5*time.Second, func() string { return sameBook(tf, c, p) })
 	}

@@ -10,13 +10,14 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tickerfan/tickerfan/client"
+	"github.com/tickerfan/tickerfan/internal/tftest"
 )
 
 // Subscribe to tickers and keep an exact book, verified by checksum, while
 // printing each trade price.
 func Example() {
 	tf := exampleServer() // an in-process tickerfan on 127.0.0.1
-	defer tf.shutdown()
+	defer tf.Shutdown()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -58,9 +59,9 @@ func exampleServer() *tickerfan {
 	if err != nil {
 		log.Fatal(err)
 	}
-	tf, err := serveTickerfan(zap.NewNop(), ln, 1)
+	s, err := tftest.Serve(ln, zap.NewNop(), tftest.Options{Sim: market(1)})
 	if err != nil {
 		log.Fatal(err)
 	}
-	return tf
+	return &tickerfan{Server: s}
 }

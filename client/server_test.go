@@ -3,114 +3,37 @@ package client_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net"
 	"net/http"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest"
-
-	"github.com/tickerfan/tickerfan/book"
 	"github.com/tickerfan/tickerfan/client"
-	"github.com/tickerfan/tickerfan/fanout"
 	"github.com/tickerfan/tickerfan/feed/sim"
 	"github.com/tickerfan/tickerfan/internal/testwait"
-	"github.com/tickerfan/tickerfan/model"
+	"github.com/tickerfan/tickerfan/internal/tftest"
 )
 
-// tickerfan is an in-process tickerfan wired as cmd/tickerfan wires it: the
-// simulator feeds a book.Market that publishes to a fanout.Server on a real
-// listener.
+// tickerfan is an in-process tickerfan (internal/tftest) and the test that
+// runs it.
 type tickerfan struct {
-	t        testing.TB
-	addr     string
-	srv      *fanout.Server
-	served   chan struct{}
-	stopFeed context.CancelFunc
-	feedDone chan struct{}
-	feedOnce sync.Once
-	downOnce sync.Once
+	*tftest.Server
+	t testing.TB
 }
 
 // startTickerfan starts a server on addr ("127.0.0.1:0" for any port, or
 // the address of one just shut down to restart it there).
 func startTickerfan(t testing.TB, addr string, seed int64) *tickerfan {
 	t.Helper()
-	var ln net.Listener
-	// a just-closed listener may still hold the port
-	testwait.For(t, 5*time.Second, "listen "+addr, func() (string, bool) {
-		var err error
-		if ln, err = net.Listen("tcp", addr); err == nil {
-			return "", true
-		}
-		if !errors.Is(err, syscall.EADDRINUSE) {
-			t.Fatalf("listen %s: %v", addr, err)
-		}
-		return err.Error(), false
-	})
-	tf, err := serveTickerfan(zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)), ln, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tf.t = t
-	t.Cleanup(tf.shutdown)
-	return tf
+	return &tickerfan{Server: tftest.Start(t, tftest.Options{Addr: addr, Sim: market(seed)}), t: t}
 }
 
-// serveTickerfan serves on ln until shutdown.
-func serveTickerfan(log *zap.Logger, ln net.Listener, seed int64) (*tickerfan, error) {
-	products := model.DefaultProducts()
-	srv, err := fanout.New(fanout.Config{}, products, log)
-	if err != nil {
-		return nil, err
-	}
-	market, err := book.NewMarket(book.Config{}, products, srv.Publish, log)
-	if err != nil {
-		return nil, err
-	}
-	src, err := sim.New("sim", sim.Config{Seed: seed, Tick: 10 * time.Millisecond, UpdatesPerSecond: 100}, products)
-	if err != nil {
-		return nil, err
-	}
-	tf := &tickerfan{addr: ln.Addr().String(), srv: srv, served: make(chan struct{}), feedDone: make(chan struct{})}
-	go func() {
-		defer close(tf.served)
-		srv.Serve(ln)
-	}()
-	ctx, cancel := context.WithCancel(context.Background())
-	tf.stopFeed = cancel
-	go func() {
-		defer close(tf.feedDone)
-		src.Run(ctx, market.Apply)
-	}()
-	return tf, nil
-}
+// market is the simulated market of the client tests.
+func market(seed int64) sim.Config { return sim.Config{Seed: seed, UpdatesPerSecond: 100} }
 
-func (tf *tickerfan) url() string { return "ws://" + tf.addr + "/" }
-
-// quiet stops the simulator: from then on the books change no more.
-func (tf *tickerfan) quiet() {
-	tf.feedOnce.Do(func() {
-		tf.stopFeed()
-		<-tf.feedDone
-	})
-}
-
-// shutdown stops the feed and the server (every connection gets 1001).
-func (tf *tickerfan) shutdown() {
-	tf.downOnce.Do(func() {
-		tf.quiet()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		tf.srv.Shutdown(ctx)
-		<-tf.served
-	})
-}
+func (tf *tickerfan) url() string { return "ws://" + tf.Addr + "/" }
 
 // restBook is GET /products/{id}/book?level=2, levels as [price, size].
 type restBook struct {
@@ -121,7 +44,7 @@ type restBook struct {
 
 func (tf *tickerfan) book(product string) restBook {
 	tf.t.Helper()
-	resp, err := http.Get("http://" + tf.addr + "/products/" + product + "/book?level=2")
+	resp, err := http.Get("http://" + tf.Addr + "/products/" + product + "/book?level=2")
 	if err != nil {
 		tf.t.Fatalf("GET book: %v", err)
 	}

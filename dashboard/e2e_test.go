@@ -69,9 +69,9 @@ func TestDashboardEndToEnd(t *testing.T) {
 	checkLadderMatchesREST(t, p, tf, "SOL-USD")
 
 	t.Log("server restart: reconnecting, then live with a fresh book")
-	addr := tf.addr
+	addr := tf.Addr
 	connects := eval[int](p, `__tickerfan.connects`)
-	tf.shutdown()
+	tf.Shutdown()
 	p.waitFor(wait, "showing reconnecting",
 		`__tickerfan.state === 'reconnecting' && document.querySelector('[data-testid=conn-state]').dataset.state === 'reconnecting'`,
 		pageState)
@@ -214,7 +214,7 @@ const readLadder = `(() => {
 // have been applying events when the feed stopped.
 func checkLadderMatchesREST(t *testing.T, p *page, tf *tickerfan, product string) {
 	t.Helper()
-	tf.stopSimulator()
+	tf.Quiet()
 	deadline := time.Now().Add(wait)
 	testwait.For(t, wait, "the page's book settled at the server's", func() (string, bool) {
 		rest := tf.book(product)

@@ -23,8 +23,8 @@ func TestOfflineShell(t *testing.T) {
 	p.waitFor(wait, "having saved the last tickers", `caches.open('tickerfan-last').then(c => c.match('/last/tickers')).then(r => Boolean(r))`, `'not yet'`)
 
 	t.Log("server down: a reload shows the shell, offline")
-	addr := tf.addr
-	tf.shutdown()
+	addr := tf.Addr
+	tf.Shutdown()
 	p.do(chromedp.Reload())
 	p.waitFor(wait, "showing the offline shell", `typeof __tickerfan === 'object' && __tickerfan.offline &&
 		__tickerfan.state === 'reconnecting' &&

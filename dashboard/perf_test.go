@@ -168,7 +168,7 @@ func countLevel2(t *testing.T, tf *tickerfan, product string) (changes, updates 
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
-	conn, _, _, err := ws.Dial(ctx, "ws://"+tf.addr+"/ws")
+	conn, _, _, err := ws.Dial(ctx, "ws://"+tf.Addr+"/ws")
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}

@@ -47,7 +47,7 @@ func TestDashboardFallsBackToSSE(t *testing.T) {
 
 func refusedOrigins(t *testing.T, tf *tickerfan) float64 {
 	t.Helper()
-	resp, err := http.Get("http://" + tf.addr + "/metrics")
+	resp, err := http.Get("http://" + tf.Addr + "/metrics")
 	if err != nil {
 		t.Fatalf("GET /metrics: %v", err)
 	}

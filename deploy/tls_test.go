@@ -24,14 +24,10 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest"
-
-	"github.com/tickerfan/tickerfan/book"
 	"github.com/tickerfan/tickerfan/client"
-	"github.com/tickerfan/tickerfan/fanout"
 	"github.com/tickerfan/tickerfan/feed/sim"
 	"github.com/tickerfan/tickerfan/internal/testwait"
+	"github.com/tickerfan/tickerfan/internal/tftest"
 	"github.com/tickerfan/tickerfan/model"
 )
 
@@ -46,7 +42,7 @@ func TestTLSInFront(t *testing.T) {
 	pool := writeCertificate(t, dir)
 	tf := startTickerfan(t)
 	listen := freeAddr(t)
-	startNginx(t, bin, dir, listen, tf.addr)
+	startNginx(t, bin, dir, listen, tf.Addr)
 	tlsCfg := &tls.Config{RootCAs: pool}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -77,7 +73,7 @@ func TestTLSInFront(t *testing.T) {
 		for range c.Messages() {
 		}
 	}()
-	tf.quiet()
+	tf.Quiet()
 	https := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsCfg}, Timeout: 5 * time.Second}
 	checkFor(t, 10*time.Second, func() string { return sameBook(t, https, listen, c) })
 	if st := c.Stats(); st.Checksums < 30 || st.Resyncs != 0 {
@@ -227,62 +223,11 @@ func sameBook(t *testing.T, https *http.Client, listen string, c *client.Client)
 	return ""
 }
 
-// tickerfan is an in-process tickerfan: the simulator feeds a book.Market
-// that publishes to a fanout.Server on 127.0.0.1.
-type tickerfan struct {
-	addr     string
-	stopFeed context.CancelFunc
-	feedDone chan struct{}
-}
-
-func startTickerfan(t *testing.T) *tickerfan {
+// startTickerfan starts an in-process tickerfan (internal/tftest) with two
+// products.
+func startTickerfan(t *testing.T) *tftest.Server {
 	t.Helper()
-	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
-	products := model.DefaultProducts()[:2]
-	srv, err := fanout.New(fanout.Config{}, products, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	market, err := book.NewMarket(book.Config{}, products, srv.Publish, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := sim.New("sim", sim.Config{Tick: 10 * time.Millisecond, UpdatesPerSecond: 100}, products)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		srv.Serve(ln)
-	}()
-	ctx, cancel := context.WithCancel(context.Background())
-	tf := &tickerfan{addr: ln.Addr().String(), stopFeed: cancel, feedDone: make(chan struct{})}
-	go func() {
-		defer close(tf.feedDone)
-		src.Run(ctx, market.Apply)
-	}()
-	t.Cleanup(func() {
-		tf.quiet()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		<-served
-	})
-	return tf
-}
-
-// quiet stops the simulator and waits for it: the books change no more.
-func (tf *tickerfan) quiet() {
-	if tf.stopFeed != nil {
-		tf.stopFeed()
-		<-tf.feedDone
-		tf.stopFeed = nil
-	}
+	return tftest.Start(t, tftest.Options{Products: model.DefaultProducts()[:2], Sim: sim.Config{UpdatesPerSecond: 100}})
 }
 
 func freeAddr(t *testing.T) string {

@@ -7,10 +7,7 @@ import (
 
 	"net/url"
 	"strings"
-	"syscall"
 	"time"
-
-	"github.com/tickerfan/tickerfan/internal/netpoll"
 )
 
 // Transports a Profile may drive.
@@ -53,29 +50,10 @@ func (s *Swarm) dialSSE(ctx context.Context, i, group int) {
 		s.connectFailed(err)
 		return
 	}
-	fd, err := netpoll.FD(nc.(syscall.Conn))
-	if err != nil {
-		nc.Close()
-		s.connectFailed(err)
-		return
-	}
-	rc, _ := nc.(syscall.Conn).SyscallConn()
-	products := s.pick.pick(i)
-	c := newConn(s, nc, rc, fd, group, products)
-	c.sse = true
-	if group == groupSlow {
-		c.budget.Store(s.slowBudget())
-	}
-	nc.SetWriteDeadline(time.Now().Add(s.cfg.ConnectTimeout))
-	c.subSentAt = time.Now().UnixNano()
-	_, err = nc.Write(s.sseRequest(products))
-	nc.SetWriteDeadline(time.Time{})
-	if err != nil {
-		nc.Close()
-		s.connectFailed(err)
-		return
-	}
-	s.registerConn(c, time.Since(start))
+	s.start(nc, i, group, time.Since(start), func(c *conn) []byte {
+		c.sse = true
+		return s.sseRequest(c.products)
+	})
 }
 
 // parseSSE is parse for an event stream: the HTTP head once, then each

@@ -160,6 +160,23 @@ func (s *Swarm) dial(ctx context.Context, i int) {
 		return
 	}
 	elapsed := time.Since(start)
+	s.start(nc, i, group, elapsed, func(c *conn) []byte {
+		if br != nil {
+			if n := br.Buffered(); n > 0 {
+				data, _ := br.Peek(n)
+				c.in.Append(data)
+			}
+			ws.PutReader(br)
+		}
+		return s.subscribeFrame(c.products)
+	})
+}
+
+// start makes nc, dialled for subscriber i of group, a polled conn, lets
+// setup prepare it and say the subscription to send (a subscribe frame, an
+// event-stream request), sends it and registers the conn. A failure closes
+// nc and counts it.
+func (s *Swarm) start(nc net.Conn, i, group int, elapsed time.Duration, setup func(*conn) []byte) {
 	fd, err := netpoll.FD(nc.(syscall.Conn))
 	if err != nil {
 		nc.Close()
@@ -167,21 +184,14 @@ func (s *Swarm) dial(ctx context.Context, i int) {
 		return
 	}
 	rc, _ := nc.(syscall.Conn).SyscallConn()
-	products := s.pick.pick(i)
-	c := newConn(s, nc, rc, fd, group, products)
+	c := newConn(s, nc, rc, fd, group, s.pick.pick(i))
 	if group == groupSlow {
 		c.budget.Store(s.slowBudget())
 	}
-	if br != nil {
-		if n := br.Buffered(); n > 0 {
-			data, _ := br.Peek(n)
-			c.in.Append(data)
-		}
-		ws.PutReader(br)
-	}
+	sub := setup(c)
 	nc.SetWriteDeadline(time.Now().Add(s.cfg.ConnectTimeout))
 	c.subSentAt = time.Now().UnixNano()
-	_, err = nc.Write(s.subscribeFrame(products))
+	_, err = nc.Write(sub)
 	nc.SetWriteDeadline(time.Time{})
 	if err != nil {
 		nc.Close()

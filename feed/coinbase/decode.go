@@ -1,8 +1,6 @@
 package coinbase
 
 import (
-	"encoding/json"
-	"errors"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -12,14 +10,16 @@ import (
 
 // cbMessage is one message of the Coinbase Exchange feed, as far as tickerfan
 // reads it: the union of the fields of the message types it handles. Fields
-// it does not read (best_bid, channels, ...) are skipped by the decoder.
+// it does not read (best_bid, channels, ...) are skipped by the decoder
+// (msgScanner); the json tags name the keys it reads.
 type cbMessage struct {
 	Type      string `json:"type"`
 	ProductID string `json:"product_id"`
-	// Sequence is nil when absent: level2 carries it only as a tickerfan
-	// extension.
-	Sequence *int64 `json:"sequence"`
-	Time     string `json:"time"`
+	// Sequence is set only when HasSequence: level2 carries it only as a
+	// tickerfan extension.
+	Sequence    int64  `json:"sequence"`
+	HasSequence bool   `json:"-"`
+	Time        string `json:"time"`
 
 	Bids    [][]string `json:"bids"`    // snapshot: [price, size, ...]
 	Asks    [][]string `json:"asks"`    // snapshot
@@ -45,6 +45,20 @@ type cbMessage struct {
 	Reason  string `json:"reason"`  // error
 
 	Products []cbProductStatus `json:"products"` // status
+
+	// Scratch the tables (Bids, Asks, Changes) are cut from, kept from one
+	// message to the next.
+	rows  [][]string
+	cells []string
+}
+
+// reset empties m, keeping its scratch unless a deep snapshot grew it.
+func (m *cbMessage) reset() {
+	rows, cells := m.rows[:0], m.cells[:0]
+	if cap(cells) > maxScratchCells {
+		rows, cells = nil, nil
+	}
+	*m = cbMessage{rows: rows, cells: cells}
 }
 
 // cbProductStatus is one product of a status message.
@@ -64,36 +78,6 @@ type decodeError struct {
 func (e *decodeError) Error() string { return "feed: " + e.Reason + ": " + e.Detail }
 
 func reject(reason, detail string) *decodeError { return &decodeError{Reason: reason, Detail: detail} }
-
-// decodeMessage parses one upstream message into m (reset first).
-func decodeMessage(raw []byte, m *cbMessage) *decodeError {
-	*m = cbMessage{}
-	if i := firstNonSpace(raw); i < 0 || raw[i] != '{' {
-		return reject(feed.ReasonBadJSON, "not a JSON object")
-	}
-	if err := json.Unmarshal(raw, m); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return reject(feed.ReasonBadField, te.Field+": "+te.Value+" where "+te.Type.String()+" was expected")
-		}
-		return reject(feed.ReasonBadJSON, err.Error())
-	}
-	if m.Type == "" {
-		return reject(feed.ReasonBadField, "no type")
-	}
-	return nil
-}
-
-func firstNonSpace(b []byte) int {
-	for i, c := range b {
-		switch c {
-		case ' ', '\t', '\r', '\n':
-		default:
-			return i
-		}
-	}
-	return -1
-}
 
 // parseDecimal reads an exact decimal string: optional '-', digits, and
 // optionally '.' and digits. Exponents, '+', spaces and empty strings are

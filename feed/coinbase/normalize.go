@@ -255,9 +255,9 @@ func (n *normalizer) onSnapshot(p *cbProduct, m *cbMessage) *decodeError {
 	if err != nil {
 		return err
 	}
-	p.l2SeqOK = m.Sequence != nil
+	p.l2SeqOK = m.HasSequence
 	if p.l2SeqOK {
-		p.l2Seq = *m.Sequence
+		p.l2Seq = m.Sequence
 	}
 	n.out(model.Update{Kind: model.KindSnapshot, Product: p.id, Time: t, Bids: bids, Asks: asks})
 	if p.upDown != "" {
@@ -288,12 +288,12 @@ func (n *normalizer) onL2Update(p *cbProduct, m *cbMessage) *decodeError {
 	if !p.synced {
 		return nil // waiting for a snapshot, which will include this
 	}
-	if m.Sequence != nil {
-		if p.l2SeqOK && *m.Sequence != p.l2Seq+1 {
-			n.gap(p, "level2", p.l2Seq+1, *m.Sequence)
+	if m.HasSequence {
+		if p.l2SeqOK && m.Sequence != p.l2Seq+1 {
+			n.gap(p, "level2", p.l2Seq+1, m.Sequence)
 			return nil
 		}
-		p.l2Seq, p.l2SeqOK = *m.Sequence, true
+		p.l2Seq, p.l2SeqOK = m.Sequence, true
 	}
 	n.out(model.Update{Kind: model.KindChanges, Product: p.id, Time: t, Changes: changes})
 	return nil
@@ -302,10 +302,10 @@ func (n *normalizer) onL2Update(p *cbProduct, m *cbMessage) *decodeError {
 // checkSeq counts a sequence of channel i that goes back as a gap, and
 // returns the sequence to emit (0 when there is none).
 func (n *normalizer) checkSeq(p *cbProduct, i int, m *cbMessage) int64 {
-	if m.Sequence == nil || *m.Sequence <= 0 {
+	if !m.HasSequence || m.Sequence <= 0 {
 		return 0
 	}
-	s := *m.Sequence
+	s := m.Sequence
 	if last := p.seq[i]; last > 0 && s < last {
 		n.gap(p, seqChannels[i], last, s)
 	}

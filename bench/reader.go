@@ -57,9 +57,16 @@ func (r *reader) schedule(c *conn) {
 	}
 }
 
-// run serves queued subscribers until stop is closed.
+// run serves queued subscribers until stop is closed. Under a server that
+// never stops sending, the queue never empties, so stop is checked before
+// every batch, not only when idle.
 func (r *reader) run(stop <-chan struct{}) {
 	for {
+		select {
+		case <-stop:
+			return
+		default:
+		}
 		r.qmu.Lock()
 		batch := r.queue
 		if len(batch) == 0 {

@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/tickerfan/tickerfan/bench"
@@ -39,6 +40,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	profile := fs.String("profile", "", "YAML profile `file` (e.g. configs/bench-throughput.yaml); flags given override its values")
 	check := fs.Bool("check", false, "validate the profile and flags, print the problems, and exit (0 valid, 1 invalid)")
 	version := fs.Bool("version", false, "print the version and VCS revision of this build, and exit")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of tickerbench itself to `file` (is the tool or the server the bottleneck?)")
 	maxFailed := fs.Float64("max-failed", 0.01, "exit 1 when more than this fraction of the attempted connections failed (0.01 = 1%)")
 	bindFlags(fs, &shown)
 	fs.Usage = func() {
@@ -78,6 +80,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "tickerbench: -cpuprofile:", err)
+			return 1
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	go func() { // a second Ctrl-C kills at once

@@ -19,7 +19,8 @@
 // own.
 //
 // Goroutines: one gate (internal/gate) starts every goroutine the Server owns
-// (accept loop, handshakes, sweeper, pool workers, the HTTP server's Serve)
+// (accept loop, handshakes, sweeper, coarse clock, pool workers, the HTTP
+// server's Serve)
 // and refuses once Shutdown has begun; Shutdown waits for all of them. The
 // pollers own their own event-loop goroutines and stop them in Close.
 package transport
@@ -74,7 +75,7 @@ type Server struct {
 	queued      atomic.Int64  // bytes queued by every connection (see Conn.syncQueued)
 	overload    chan struct{} // capacity 1: the total passed max_total_queue_bytes
 	born        time.Time
-	clock       atomic.Uint32 // ms since born (wrapping), refreshed by the sweeper: a cheap "now" for the hot path
+	clock       atomic.Uint32 // ms since born (wrapping), kept by tickClock: a cheap "now" for the hot path
 	batchBytes  int           // bytes one writev gathers: maxBatchBytes, or kernel_unsent_bytes when set
 	draining    atomic.Bool
 
@@ -190,6 +191,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	accepting := make(chan struct{})
 	ok := s.gate.Go(func() { s.serveHTTP() }) &&
 		s.gate.Go(s.sweep) &&
+		s.gate.Go(s.tickClock) &&
 		s.gate.Go(func() { defer close(accepting); s.acceptLoop(ln) })
 	s.mu.Unlock()
 	if ok {

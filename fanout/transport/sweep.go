@@ -32,7 +32,6 @@ func (s *Server) sweep() {
 		case <-s.overload:
 			conns = s.shed(conns)
 		case now := <-tick.C:
-			s.clock.Store(uint32(now.Sub(s.born).Milliseconds())) // ages compare by wrapping subtraction
 			conns = s.registry.all(conns)
 			for _, c := range conns {
 				s.checkTimes(c, now.UnixNano())

@@ -58,7 +58,8 @@ type shard struct {
 	ready  []int      // topics with events in their inbox, in arrival order
 	closed bool
 
-	batches []batch // the round being handled; the shard goroutine's own
+	batches []batch         // the round being handled; the shard goroutine's own
+	round   transport.Round // holds the round's writes back until its end; the shard goroutine's own
 	signal  chan struct{}
 	stop    chan struct{}
 	done    chan struct{}
@@ -153,8 +154,10 @@ func (sh *shard) drain(spare []int) []int {
 		in.merged, in.dropped = 0, 0
 	}
 	sh.mu.Unlock()
+	now := time.Now().UnixNano()
 	for i, idx := range ready {
 		b := &batches[i]
+		h.metrics.fanoutDelay.Observe(time.Duration(now - b.firstAt))
 		for j := range b.evs {
 			switch ev := &b.evs[j]; ev.Kind {
 			case book.EventStatus:
@@ -163,11 +166,15 @@ func (sh *shard) drain(spare []int) []int {
 				h.status.sawData(idx)
 			}
 		}
-		h.topics[idx].handleBatch(b, h.metrics)
+		t := h.topics[idx]
+		t.round = &sh.round
+		t.handleBatch(b, h.metrics)
+		t.round = nil
 		h.metrics.eventsIn.Add(uint64(len(b.evs)))
 		clear(b.evs)
 		h.topics[idx].spare = b.evs[:0]
 	}
+	sh.round.End()
 	clear(batches)
 	sh.batches = batches[:0]
 	return ready
@@ -175,8 +182,11 @@ func (sh *shard) drain(spare []int) []int {
 
 func (sh *shard) each(f func(*topic)) {
 	for _, t := range sh.topics {
+		t.round = &sh.round
 		f(t)
+		t.round = nil
 	}
+	sh.round.End()
 }
 
 // subscription is what one request adds for one product.

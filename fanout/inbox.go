@@ -2,6 +2,7 @@ package fanout
 
 import (
 	"slices"
+	"time"
 
 	"github.com/tickerfan/tickerfan/book"
 	"github.com/tickerfan/tickerfan/model"
@@ -33,6 +34,7 @@ const (
 type inbox struct {
 	evs       []book.Event
 	first     uint64 // Seq of the first event pushed since the last take
+	firstAt   int64  // when it was pushed, unix nanos
 	collapsed bool   // evs hold a collapsed update: not one event per upstream update
 	dropped   uint64 // trades dropped by compaction, not yet counted in metrics
 	merged    uint64 // events merged away by compaction, not yet counted
@@ -43,7 +45,7 @@ type inbox struct {
 func (in *inbox) push(ev book.Event) (wasEmpty bool) {
 	wasEmpty = len(in.evs) == 0
 	if wasEmpty {
-		in.first = ev.Seq
+		in.first, in.firstAt = ev.Seq, time.Now().UnixNano()
 	}
 	in.evs = append(in.evs, ev)
 	if len(in.evs) >= inboxEvents {
@@ -56,6 +58,8 @@ func (in *inbox) push(ev book.Event) (wasEmpty bool) {
 type batch struct {
 	evs   []book.Event
 	first uint64 // Seq of the first event pushed: where the stream resumes
+	// firstAt is when the first event was pushed, unix nanos.
+	firstAt int64
 	// merge says the fan-out should merge the updates (a backlog, or a
 	// compacted inbox): one l2update with the net change per level, one
 	// ticker for the newest trade.
@@ -65,7 +69,7 @@ type batch struct {
 // take hands the pending events to the fan-out and empties the inbox; spare
 // becomes its next buffer.
 func (in *inbox) take(spare []book.Event) batch {
-	b := batch{evs: in.evs, first: in.first, merge: in.collapsed || len(in.evs) > mergeAfter}
+	b := batch{evs: in.evs, first: in.first, firstAt: in.firstAt, merge: in.collapsed || len(in.evs) > mergeAfter}
 	in.evs, in.collapsed = spare[:0], false
 	return b
 }

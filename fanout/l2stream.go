@@ -66,10 +66,10 @@ func (s *l2Stream) sum(p *model.Product, on bool) bookSum {
 // sendSnapshot sends the current snapshot to every subscriber of the stream.
 func (s *l2Stream) sendSnapshot(t *topic) {
 	if t.subs[s.ch].Len() > 0 {
-		t.subs[s.ch].send(t.conflated(s.ch, s.snapshot(t.p, false)))
+		t.subs[s.ch].send(t.conflated(s.ch, s.snapshot(t.p, false)), t.round)
 	}
 	if s.sums.Len() > 0 {
-		s.sums.send(t.conflated(s.ch, s.snapshot(t.p, true)))
+		s.sums.send(t.conflated(s.ch, s.snapshot(t.p, true)), t.round)
 	}
 }
 
@@ -80,10 +80,10 @@ func (s *l2Stream) sendUpdate(t *topic, when time.Time, changes []model.Change) 
 		f := encodeL2Update(t.p, s.seq, when, changes, bookSum{})
 		s.hist.add(s.seq, f)
 		if t.subs[s.ch].Len() > 0 {
-			t.subs[s.ch].send(t.conflated(s.ch, f))
+			t.subs[s.ch].send(t.conflated(s.ch, f), t.round)
 		}
 	}
 	if s.sums.Len() > 0 {
-		s.sums.send(t.conflated(s.ch, encodeL2Update(t.p, s.seq, when, changes, s.sum(t.p, true))))
+		s.sums.send(t.conflated(s.ch, encodeL2Update(t.p, s.seq, when, changes, s.sum(t.p, true))), t.round)
 	}
 }

@@ -5,8 +5,12 @@ import (
 )
 
 // handleBatch applies one round of a product's events, as its inbox handed
-// them over. A round within bounds goes out event by event, exactly as it
-// came. A backlog (see inbox) is merged: each run of level-2 updates leaves as
+// them over. A round within bounds goes out event by event, as it came,
+// except the ticker: a ticker carries the product's whole state, so of the
+// round's trades only the newest one's goes out (every match does). At light
+// load a round is one event and nothing changes; once trades queue, ticker
+// subscribers get the newest instead of a backlog, as Coinbase batches its
+// ticker under cascading matches. A backlog (see inbox) is merged: each run of level-2 updates leaves as
 // one l2update with the net change per level, the stream's sequence still
 // growing by one per message and its checksum exact; of its trades every
 // match goes out (those the inbox kept), the ticker once, the newest. That is
@@ -15,8 +19,12 @@ import (
 // the events that queued.
 func (t *topic) handleBatch(b *batch, m *metrics) {
 	if !b.merge {
+		last := -1 // tickers of trades before it are superseded
+		if trades(b.evs) > roundTickers {
+			last = lastTrade(b.evs)
+		}
 		for i := range b.evs {
-			t.handle(&b.evs[i], m)
+			t.handleEvent(&b.evs[i], m, i < last)
 		}
 		return
 	}
@@ -51,8 +59,34 @@ func (t *topic) handleBatch(b *batch, m *metrics) {
 	t.flushLive(m)
 	t.eventSeq = b.evs[len(b.evs)-1].Seq
 	if trade != nil && t.subs[chTicker].Len() > 0 {
-		t.subs[chTicker].send(t.conflated(chTicker, t.tickerBytes()))
+		t.subs[chTicker].send(t.conflated(chTicker, t.tickerBytes()), t.round)
 	}
+}
+
+// roundTickers is how many trades of one product a round of the fan-out may
+// hold and still send each trade's ticker; past it only the newest ticker
+// goes out. ROUNDTICKERS
+const roundTickers = 4
+
+// trades counts the trades of evs.
+func trades(evs []book.Event) int {
+	n := 0
+	for i := range evs {
+		if evs[i].Kind == book.EventTrade {
+			n++
+		}
+	}
+	return n
+}
+
+// lastTrade returns the index of the last trade of evs, -1 when there is none.
+func lastTrade(evs []book.Event) int {
+	for i := len(evs) - 1; i >= 0; i-- {
+		if evs[i].Kind == book.EventTrade {
+			return i
+		}
+	}
+	return -1
 }
 
 // flushLive sends the merged run of live updates as one l2update. mu must be held.

@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/tickerfan/tickerfan/fanout/transport"
+	"github.com/tickerfan/tickerfan/internal/delay"
 )
 
 // metrics are the server's counters. Hot-path counters are plain atomics read
@@ -25,6 +26,12 @@ type metrics struct {
 	updatesMerged  atomic.Uint64
 	eventsMerged   atomic.Uint64 // by inbox compaction
 	tradesDropped  atomic.Uint64 // by inbox compaction
+	// tickersSuperseded counts tickers not sent because a newer trade of
+	// the product was in the same round.
+	tickersSuperseded atomic.Uint64
+	// fanoutDelay is how long a product's oldest pending event waited in
+	// its inbox before the fan-out took it.
+	fanoutDelay delay.Histogram
 }
 
 func newMetrics(s *Server) *metrics {
@@ -56,6 +63,7 @@ func newMetrics(s *Server) *metrics {
 	counter("tickerfan_updates_merged_total", "Level2 updates merged into another l2update because the fan-out was behind.", &m.updatesMerged)
 	counter("tickerfan_events_merged_total", "Book events folded away by a full inbox (a product far behind): superseded updates, tickers, heartbeats.", &m.eventsMerged)
 	counter("tickerfan_matches_dropped_total", "Trades a full inbox dropped: matches subscribers see their trade_id jump; REST keeps what arrived.", &m.tradesDropped)
+	counter("tickerfan_tickers_superseded_total", "Tickers not sent because a newer trade of the product was pending in the same round of the fan-out.", &m.tickersSuperseded)
 	counter("tickerfan_connections_rejected_per_ip_total", "Connections closed at accept: their address was over a per-address limit.", &ts.RejectedPerIP)
 	counter("tickerfan_snapshots_deferred_total", "Snapshots held back until the connection's snapshot_bytes_per_second bucket refilled.", &ts.FreshDeferred)
 	counter("tickerfan_handshakes_evicted_total", "Stalled handshakes closed to make room for new connections.", &ts.HandshakesEvicted)
@@ -73,6 +81,9 @@ func newMetrics(s *Server) *metrics {
 			ConstLabels: prometheus.Labels{"kind": k.String()},
 		}, func() float64 { return float64(s.tr.Open(k)) }))
 	}
+	m.reg.MustRegister(
+		&delayCollector{desc: fanoutDelayDesc, h: &m.fanoutDelay},
+		&delayCollector{desc: writeDelayDesc, h: &ts.WriteDelay})
 	m.reg.MustRegister(&subscriptionCollector{s: s},
 		&mapCollector{desc: closedDesc, read: ts.Closes}, &mapCollector{desc: internalErrorsDesc, read: ts.Errors})
 	return m
@@ -85,6 +96,26 @@ var (
 		"Errors inside the server that no client caused (a failed epoll re-arm, a socket option that would not set, ...), by operation; each is also logged, at most once a second per operation.",
 		[]string{"op"}, nil)
 )
+
+var (
+	fanoutDelayDesc = prometheus.NewDesc("tickerfan_fanout_delay_seconds",
+		"How long a product's oldest pending book event waited for the fan-out (its inbox), per round of the fan-out.", nil, nil)
+	writeDelayDesc = prometheus.NewDesc("tickerfan_write_delay_seconds",
+		"How long the oldest frame of each socket write had waited in its connection's queue (5 ms resolution).", nil, nil)
+)
+
+// delayCollector reports a delay histogram.
+type delayCollector struct {
+	desc *prometheus.Desc
+	h    *delay.Histogram
+}
+
+func (dc *delayCollector) Describe(ch chan<- *prometheus.Desc) { ch <- dc.desc }
+
+func (dc *delayCollector) Collect(ch chan<- prometheus.Metric) {
+	s := dc.h.Snapshot()
+	ch <- prometheus.MustNewConstHistogram(dc.desc, s.Count, s.Seconds, s.Buckets)
+}
 
 // mapCollector reports a labelled counter kept by the transport as a map.
 type mapCollector struct {

@@ -52,7 +52,7 @@ func (b *statusBoard) setLocked(idx int, st productStatus) {
 	b.states[idx] = st
 	b.frame = nil
 	if b.subs.Len() > 0 {
-		b.subs.send(keep(b.frameLocked()))
+		b.subs.send(keep(b.frameLocked()), nil)
 	}
 }
 
@@ -61,7 +61,7 @@ func (b *statusBoard) broadcast() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.subs.Len() > 0 {
-		b.subs.send(keep(b.frameLocked()))
+		b.subs.send(keep(b.frameLocked()), nil)
 	}
 }
 

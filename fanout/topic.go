@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tickerfan/tickerfan/book"
+	"github.com/tickerfan/tickerfan/fanout/transport"
 	"github.com/tickerfan/tickerfan/model"
 )
 
@@ -30,6 +31,12 @@ type topic struct {
 	counts [numChannels]atomic.Int64 // subscribers per channel, checksum ones included, for /metrics
 
 	eventSeq uint64 // last event Seq seen, for gap detection
+
+	// round is the shard's round while the shard goroutine handles this
+	// topic (drain, its timers), nil otherwise: the writes of what the
+	// topic sends then start when the round ends. Only the shard goroutine
+	// touches it.
+	round *transport.Round
 
 	l2       l2Stream // the live level2 stream; its book is the product's book
 	batch    l2Stream // level2_batch; its book is as of the last flush
@@ -83,13 +90,23 @@ func newTopic(idx int, p *model.Product, cfg *Config, start uint64, log *zap.Log
 }
 
 // handle applies one event of the product's stream and fans it out.
-func (t *topic) handle(ev *book.Event, m *metrics) {
+func (t *topic) handle(ev *book.Event, m *metrics) { t.handleEvent(ev, m, false) }
+
+// handleEvent is handle for an event of a round; tickerSuperseded says a
+// newer trade of the round follows, so a trade's ticker is not sent (its
+// match is).
+func (t *topic) handleEvent(ev *book.Event, m *metrics, tickerSuperseded bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.checkSeq(ev.Seq, ev.Kind, m)
 	t.eventSeq = ev.Seq
 	if ev.UpstreamSeq != 0 {
 		t.upstreamSeq = ev.UpstreamSeq
+	}
+	if tickerSuperseded && ev.Kind == book.EventTrade {
+		t.recordTrade(ev)
+		m.tickersSuperseded.Add(1)
+		return
 	}
 	t.apply(ev, m)
 }
@@ -190,7 +207,7 @@ func (t *topic) applyChanges(cs []model.Change, run *netChange, m *metrics) bool
 func (t *topic) onTrade(ev *book.Event) {
 	t.recordTrade(ev)
 	if t.subs[chTicker].Len() > 0 {
-		t.subs[chTicker].send(t.conflated(chTicker, t.tickerBytes()))
+		t.subs[chTicker].send(t.conflated(chTicker, t.tickerBytes()), t.round)
 	}
 }
 
@@ -206,7 +223,7 @@ func (t *topic) recordTrade(ev *book.Event) {
 	t.tradesMu.Unlock()
 	if t.subs[chMatches].Len() > 0 {
 		f := encodeMatch(t.p, "match", ev.UpstreamSeq, ev.Time, &ev.Trade)
-		t.subs[chMatches].send(keep(f))
+		t.subs[chMatches].send(keep(f), t.round)
 	}
 }
 
@@ -252,7 +269,7 @@ func (t *topic) heartbeat(now time.Time) {
 		return
 	}
 	f := encodeHeartbeat(t.p, t.upstreamSeq, t.lastTradeID, now)
-	t.subs[chHeartbeat].send(keep(f))
+	t.subs[chHeartbeat].send(keep(f), t.round)
 }
 
 // tickerBatch sends ticker_batch subscribers the ticker if it changed.
@@ -264,7 +281,7 @@ func (t *topic) tickerBatch() {
 	}
 	t.tickerDirty = false
 	if t.subs[chTickerBatch].Len() > 0 {
-		t.subs[chTickerBatch].send(t.conflated(chTickerBatch, t.tickerBytes()))
+		t.subs[chTickerBatch].send(t.conflated(chTickerBatch, t.tickerBytes()), t.round)
 	}
 }
 

@@ -183,14 +183,7 @@ func (c *Conn) Remote() string { return c.remote }
 // Send queues b, a complete frame, for the client. It never does I/O and may
 // be called with the caller's own locks held (the Conn's lock is a leaf).
 // key names b's stream when class is Conflate; it is ignored otherwise.
-func (c *Conn) Send(b []byte, class Class, key StreamKey) {
-	c.mu.Lock()
-	flush := c.sendLocked(frame{b: b, tag: tagOf(class, key)})
-	c.mu.Unlock()
-	if flush {
-		c.scheduleFlush()
-	}
-}
+func (c *Conn) Send(b []byte, class Class, key StreamKey) { c.SendIn(nil, b, class, key) }
 
 // sendLocked queues f and reports whether a flush must be scheduled. mu must
 // be held.

@@ -148,6 +148,7 @@ func (c *Conn) gatherSSE() ([][]byte, bool) {
 		}
 		return nil, false
 	}
+	c.observeDelayLocked()
 	st.batch = st.batch[:0]
 	total := 0
 	for i := 0; i < len(c.out) && i < maxIov/3 && total < c.srv.batchBytes; i++ {

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/tickerfan/tickerfan/internal/delay"
 )
 
 // Stats are the transport's counters, read by the protocol's metrics at
@@ -37,6 +39,10 @@ type Stats struct {
 	// Replaced counts queued Latest frames replaced by a newer one of their
 	// stream before any of it was written.
 	Replaced atomic.Uint64
+	// WriteDelay is how long the oldest frame of each write had waited in
+	// its connection's queue: the server's part of what subscribers see as
+	// staleness.
+	WriteDelay delay.Histogram
 
 	mu      sync.Mutex
 	closes  map[string]uint64    // connections closed by the server, by reason

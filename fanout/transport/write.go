@@ -53,6 +53,7 @@ func (c *Conn) gather() ([][]byte, bool) {
 		}
 		return nil, false
 	}
+	c.observeDelayLocked()
 	iov := c.iov[:0]
 	total := 0
 	for i := 0; i < len(c.out) && i < maxIov && total < c.srv.batchBytes; i++ {
@@ -66,6 +67,15 @@ func (c *Conn) gather() ([][]byte, bool) {
 	c.iov = iov
 	c.inflight = len(iov)
 	return iov, true
+}
+
+// observeDelayLocked counts how long the head of the queue has waited, as a
+// write is about to start on it. A pong at the head is not counted: it jumps
+// the queue and carries no queueing time. mu must be held.
+func (c *Conn) observeDelayLocked() {
+	if f := &c.out[0]; f.class() != Control {
+		c.srv.stats.WriteDelay.ObserveMs(c.srv.clock.Load() - f.at)
+	}
 }
 
 // writev writes iov without blocking. The syscall runs inside the RawConn's

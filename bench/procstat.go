@@ -100,6 +100,13 @@ func cutSample(line string) (name, rest string, ok bool) {
 		if j < i {
 			return "", "", false
 		}
+		if name := line[:i]; strings.HasSuffix(name, "_bucket") {
+			// A histogram's buckets stay apart: name{le="0.005"}.
+			if k := strings.Index(line[i:j], `le="`); k >= 0 {
+				le, _, _ := strings.Cut(line[i+k+4:j], `"`)
+				return name + `{le="` + le + `"}`, line[j+1:], true
+			}
+		}
 		return line[:i], line[j+1:], true
 	}
 	return strings.Cut(line, " ")

@@ -106,6 +106,10 @@ func writeMeasured(tw *tabwriter.Writer, title string, m *Measured) {
 	if s := m.ServerSent; s != nil {
 		fmt.Fprintf(tw, "  server wrote\t%s msgs, received %s, ratio %.4f\n", count(s.Messages), count(s.Received), s.Ratio)
 	}
+	if in := m.Ingest; in != nil {
+		fmt.Fprintf(tw, "ingest\tupstream sent %s msg/s, server read %s msg/s, ratio %.4f\n",
+			count(int64(in.OfferedPer)), count(int64(in.ReadPer)), in.Ratio)
+	}
 	fmt.Fprintf(tw, "out of order\t%d on ticker/match/heartbeat; %d messages stamped after receipt\n", m.OutOfOrder, m.NegativeLatency)
 	fmt.Fprintf(tw, "latency\tcount\tp50\tp90\tp99\tp99.9\tmax\n")
 	row := func(name string, l Latency) {
@@ -116,6 +120,16 @@ func writeMeasured(tw *tabwriter.Writer, title string, m *Measured) {
 		row(k, m.LatencyByType[k])
 	}
 	row("staleness", m.Staleness)
+	if d := m.ServerDelays; d != nil {
+		part := func(name string, q *DelayQuantiles) string {
+			if q == nil {
+				return ""
+			}
+			return fmt.Sprintf("%s mean %s, p50 <= %s, p99 <= %s; ", name, ms(q.Mean*1000), ms(q.P50*1000), ms(q.P99*1000))
+		}
+		fmt.Fprintf(tw, "  server's part\t%s(of staleness: waits in the server's inbox and queues)\n",
+			part("fan-out inbox", d.Fanout)+part("connection queue", d.Write))
+	}
 	if u := m.Server; u != nil {
 		fmt.Fprintf(tw, "server\tcpu %.2f s (%.0f%% of a core), rss %s before connections, %s at end: %s per connection [%s]\n",
 			u.CPUSeconds, u.CPUPercent, bytesHuman(float64(u.RSSBase)), bytesHuman(float64(u.RSSEnd)),

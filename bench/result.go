@@ -83,6 +83,8 @@ type Measured struct {
 	Level2        *Level2Delivery  `json:"level2,omitempty"`
 	Upstream      *UpstreamDeliver `json:"upstream,omitempty"`
 	ServerSent    *ServerSent      `json:"server_sent,omitempty"`
+	Ingest        *Ingest          `json:"ingest,omitempty"`
+	ServerDelays  *ServerDelays    `json:"server_delays,omitempty"`
 	OutOfOrder    int64            `json:"out_of_order"` // ticker, match, heartbeat
 
 	Server         *ResourceUse       `json:"server,omitempty"`
@@ -252,6 +254,10 @@ func (r *runner) measure(from, to mark, ts [numGroups]*tally, groups ...int) *Me
 		m.Server = resourceUse(to.srv.Source, base, ProcStat{from.srv.CPUSeconds, from.srv.RSSBytes},
 			ProcStat{to.srv.CPUSeconds, to.srv.RSSBytes}, secs, r.swarm.open.Load())
 		m.ServerCounters = counterDeltas(from.srv.Metrics, to.srv.Metrics)
+	}
+	if len(groups) == numGroups || r.p.Mode != ModeSlow {
+		m.Ingest = ingest(from.sent, to.sent, from.srv.Metrics, to.srv.Metrics, secs)
+		m.ServerDelays = serverDelays(from.srv.Metrics, to.srv.Metrics)
 	}
 	for i, id := range r.swarm.products {
 		pt := t.products[i]

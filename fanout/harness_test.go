@@ -40,14 +40,36 @@ type simOpts struct {
 
 func startServer(t *testing.T, cfg Config, so simOpts) *testServer {
 	t.Helper()
-	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
-	all := model.DefaultProducts()
 	var products []model.Product
-	for _, p := range all {
+	for _, p := range model.DefaultProducts() {
 		if len(so.products) == 0 || contains(so.products, p.ID) {
 			products = append(products, p)
 		}
 	}
+	srv, market, addr := startMarketServer(t, cfg, products)
+	sim, err := sim.New("sim", sim.Config{
+		Seed: 7, UpdatesPerSecond: so.updates, TradesPerSecond: so.trades, Tick: 5 * time.Millisecond, Depth: so.depth,
+	}, products)
+	if err != nil {
+		t.Fatalf("NewSimulator: %v", err)
+	}
+	ts := &testServer{srv: srv, addr: addr}
+	ctx, cancel := context.WithCancel(context.Background())
+	ts.stop = func() { cancel(); ts.feedWG.Wait() }
+	ts.feedWG.Add(1)
+	go func() {
+		defer ts.feedWG.Done()
+		sim.Run(ctx, market.Apply)
+	}()
+	t.Cleanup(ts.stop) // cleanups run last first: the feed stops before the server
+	return ts
+}
+
+// startMarketServer is a real server on 127.0.0.1 of products, fed by a
+// book.Market the test drives itself. The server shuts down with the test.
+func startMarketServer(t *testing.T, cfg Config, products []model.Product) (*Server, *book.Market, string) {
+	t.Helper()
+	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
 	srv, err := New(cfg, products, log)
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -56,30 +78,13 @@ func startServer(t *testing.T, cfg Config, so simOpts) *testServer {
 	if err != nil {
 		t.Fatalf("NewMarket: %v", err)
 	}
-	sim, err := sim.New("sim", sim.Config{
-		Seed: 7, UpdatesPerSecond: so.updates, TradesPerSecond: so.trades, Tick: 5 * time.Millisecond, Depth: so.depth,
-	}, products)
-	if err != nil {
-		t.Fatalf("NewSimulator: %v", err)
-	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
-	ts := &testServer{srv: srv, addr: ln.Addr().String()}
 	go srv.Serve(ln)
-	ctx, cancel := context.WithCancel(context.Background())
-	ts.stop = func() { cancel(); ts.feedWG.Wait() }
-	ts.feedWG.Add(1)
-	go func() {
-		defer ts.feedWG.Done()
-		sim.Run(ctx, market.Apply)
-	}()
-	t.Cleanup(func() {
-		ts.stop()
-		srv.Shutdown(context.Background())
-	})
-	return ts
+	t.Cleanup(func() { srv.Shutdown(context.Background()) })
+	return srv, market, ln.Addr().String()
 }
 
 func contains(list []string, s string) bool {

@@ -1,15 +1,11 @@
 package fanout
 
 import (
-	"context"
 	"fmt"
-	"net"
 	"testing"
 	"time"
 
 	"github.com/shopspring/decimal"
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest"
 
 	"github.com/tickerfan/tickerfan/book"
 	"github.com/tickerfan/tickerfan/internal/testwait"
@@ -23,35 +19,21 @@ import (
 // the book's state with a few merged l2updates, its sequence unbroken. On a
 // publisher that waits for the fan-out, the ingest stops at the queue bound.
 func TestIngestNeverBlockedByStalledFanout(t *testing.T) {
-	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
 	products := []model.Product{model.DefaultProducts()[0]}
 	id := products[0].ID
-	srv, err := New(Config{}, products, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	market, err := book.NewMarket(book.Config{}, products, srv.Publish, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Shutdown(context.Background()) })
+	srv, market, addr := startMarketServer(t, Config{}, products)
 	px := func(i int64) decimal.Decimal { return decimal.New(4_000_000+i, -2) }
 	lots := func(i int64) decimal.Decimal { return decimal.New(1+i%7, -3) }
 	market.Apply(model.Update{Kind: model.KindSnapshot, Product: id, Time: time.Now(),
 		Bids: []model.Level{{Price: px(0), Size: lots(0)}}, Asks: []model.Level{{Price: px(10_000), Size: lots(1)}}})
 
-	c := dial(t, ln.Addr().String())
+	c := dial(t, addr)
 	c.send(`{"type":"subscribe","product_ids":["` + id + `"],"channels":["level2","ticker","matches"]}`)
 	cb := &clientBook{}
 	cb.snapshot(t, c.until("snapshot", 5*time.Second))
 	// A level2_batch subscriber with checksums: the batch stream's net
 	// changes and checksums must stay exact through the backlog too.
-	cs := dial(t, ln.Addr().String())
+	cs := dial(t, addr)
 	cs.send(`{"type":"subscribe","product_ids":["` + id + `"],"channels":["level2_batch"],"checksum":true}`)
 	csb := &clientBook{}
 	csb.snapshot(t, cs.until("snapshot", 5*time.Second))
@@ -137,7 +119,7 @@ func TestIngestNeverBlockedByStalledFanout(t *testing.T) {
 	if updates > events/10 {
 		t.Errorf("%d l2updates for %d events; want the backlog merged", updates, events)
 	}
-	if n := metricValue(t, ln.Addr().String(), "tickerfan_events_merged_total"); n == 0 {
+	if n := metricValue(t, addr, "tickerfan_events_merged_total"); n == 0 {
 		t.Errorf("tickerfan_events_merged_total %v; want the backlog merged", n)
 	}
 }

@@ -1,17 +1,12 @@
 package fanout
 
 import (
-	"context"
 	"fmt"
-	"net"
 	"testing"
 	"time"
 
 	"github.com/shopspring/decimal"
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest"
 
-	"github.com/tickerfan/tickerfan/book"
 	"github.com/tickerfan/tickerfan/internal/testwait"
 	"github.com/tickerfan/tickerfan/model"
 )
@@ -21,28 +16,14 @@ import (
 // and ticker subscribers the newest ticker only, not ten. A round of a few
 // trades (here: one) still sends its ticker.
 func TestRoundSendsNewestTicker(t *testing.T) {
-	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
 	products := []model.Product{model.DefaultProducts()[0]}
 	id := products[0].ID
-	srv, err := New(Config{}, products, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	market, err := book.NewMarket(book.Config{}, products, srv.Publish, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Shutdown(context.Background()) })
+	srv, market, addr := startMarketServer(t, Config{}, products)
 	trade := func(n int64) {
 		market.Apply(model.Update{Kind: model.KindTrade, Product: id, Time: time.Now(), Sequence: n,
 			Trade: model.Trade{TradeID: n, Side: model.Sell, Price: decimal.New(4_000_000+n, -2), Size: decimal.New(n, -3)}})
 	}
-	c := dial(t, ln.Addr().String())
+	c := dial(t, addr)
 	c.send(`{"type":"subscribe","product_ids":["` + id + `"],"channels":["ticker","matches"]}`)
 	c.until("subscriptions", 5*time.Second)
 
@@ -84,7 +65,7 @@ func TestRoundSendsNewestTicker(t *testing.T) {
 			t.Fatalf("matches %v; want 1 to %d in order", matches, last)
 		}
 	}
-	if n := metricValue(t, ln.Addr().String(), "tickerfan_tickers_superseded_total"); n != last-2 {
+	if n := metricValue(t, addr, "tickerfan_tickers_superseded_total"); n != last-2 {
 		t.Errorf("tickers_superseded_total %v, want %d", n, last-2)
 	}
 }

@@ -121,16 +121,7 @@ func (s *msgScanner) member(key []byte, depth int) *decodeError {
 // object reads an object whose '{' is next and that opens at depth, calling
 // member for each key with the value next.
 func (s *msgScanner) object(depth int, member func(key []byte, depth int) *decodeError) *decodeError {
-	if depth > maxDepth {
-		return s.syntax("nested too deeply")
-	}
-	s.i++ // '{'
-	s.space()
-	if s.peek() == '}' {
-		s.i++
-		return nil
-	}
-	for {
+	return s.container(depth, '}', func() *decodeError {
 		if s.peek() != '"' {
 			return s.syntax("expected a key")
 		}
@@ -144,37 +135,30 @@ func (s *msgScanner) object(depth int, member func(key []byte, depth int) *decod
 		}
 		s.i++
 		s.space()
-		if err := member(key, depth); err != nil {
-			return err
-		}
-		s.space()
-		switch s.peek() {
-		case ',':
-			s.i++
-			s.space()
-		case '}':
-			s.i++
-			return nil
-		default:
-			return s.syntax("expected , or } after an object member")
-		}
-	}
+		return member(key, depth)
+	})
 }
 
 // array reads an array whose '[' is next and that opens at depth, calling
 // elem with each element next.
 func (s *msgScanner) array(depth int, elem func(depth int) *decodeError) *decodeError {
+	return s.container(depth, ']', func() *decodeError { return elem(depth) })
+}
+
+// container reads an object or array that opens at depth and ends with
+// end, calling item for each member or element with it next.
+func (s *msgScanner) container(depth int, end byte, item func() *decodeError) *decodeError {
 	if depth > maxDepth {
 		return s.syntax("nested too deeply")
 	}
-	s.i++ // '['
+	s.i++ // '{' or '['
 	s.space()
-	if s.peek() == ']' {
+	if s.peek() == end {
 		s.i++
 		return nil
 	}
 	for {
-		if err := elem(depth); err != nil {
+		if err := item(); err != nil {
 			return err
 		}
 		s.space()
@@ -182,11 +166,11 @@ func (s *msgScanner) array(depth int, elem func(depth int) *decodeError) *decode
 		case ',':
 			s.i++
 			s.space()
-		case ']':
+		case end:
 			s.i++
 			return nil
 		default:
-			return s.syntax("expected , or ] after an array element")
+			return s.syntax("expected , or " + string(end) + " after a member or element")
 		}
 	}
 }

@@ -82,8 +82,10 @@ func appendParsed(dst, s []byte) ([]byte, bool) {
 }
 
 // maxInterned bounds an interner; past it the table starts afresh (the
-// strings already handed out stay valid).
-const maxInterned = 1 << 18
+// strings already handed out stay valid). Sharing needs only the recent
+// spellings: the subscribers of a product get an update at about the same
+// time.
+const maxInterned = 1 << 14
 
 // interner hands out one string per distinct spelling, so the many
 // subscribers of a product share the strings of its levels instead of

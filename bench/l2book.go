@@ -6,7 +6,7 @@ package bench
 // and sizes are canonical decimal strings (appendCanonical). It exists only
 // when the run can check it (Swarm.trackBooks); its reader owns it.
 type l2Book struct {
-	bids, asks map[string]string // price -> size
+	sides [2]l2Side // bids, asks
 	// depth is the number of levels per side of the last snapshot: what the
 	// server sends of a book, which may be capped below the upstream's.
 	depth   [2]int
@@ -17,14 +17,10 @@ type l2Book struct {
 // apply applies a snapshot (snapshot true) or an l2update payload. A message
 // it cannot apply breaks the book until the next snapshot. Hot path for
 // level2 runs: walks the bytes like Scan, allocating only strings the
-// interner has not seen.
+// interner has not seen and room for new levels.
 func (b *l2Book) apply(snapshot bool, payload []byte, in *interner) {
-	if b.bids == nil {
-		b.bids, b.asks = make(map[string]string), make(map[string]string)
-	}
 	if snapshot {
-		clear(b.bids)
-		clear(b.asks)
+		b.sides[0], b.sides[1] = b.sides[0][:0], b.sides[1][:0]
 		b.snapped, b.broken, b.depth = true, "", [2]int{}
 	} else if !b.snapped {
 		b.broken = errL2BeforeSnap.Error()
@@ -123,20 +119,12 @@ func (b *l2Book) levels(msg []byte, i, side int, in *interner) (int, error) {
 
 // set sets one level; size 0 removes it.
 func (b *l2Book) set(side int, price, size []byte, in *interner) error {
-	m := b.bids
-	if side == 1 {
-		m = b.asks
-	}
 	p, ok1 := in.canonical(price)
 	s, ok2 := in.canonical(size)
 	if !ok1 || !ok2 {
 		return errL2Decimal
 	}
-	if s == "0" {
-		delete(m, p)
-		return nil
-	}
-	m[p] = s
+	b.sides[side].set(p, s)
 	return nil
 }
 

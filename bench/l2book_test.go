@@ -2,6 +2,7 @@ package bench
 
 import (
 	"maps"
+	"slices"
 	"testing"
 )
 
@@ -52,8 +53,8 @@ func TestL2Book(t *testing.T) {
 			if b.broken != tc.broken {
 				t.Fatalf("broken %q, want %q", b.broken, tc.broken)
 			}
-			if tc.broken == "" && (!maps.Equal(b.bids, tc.bids) || !maps.Equal(b.asks, tc.asks)) {
-				t.Fatalf("book bids %v asks %v; want %v %v", b.bids, b.asks, tc.bids, tc.asks)
+			if tc.broken == "" && (!maps.Equal(b.sides[0].toMap(), tc.bids) || !maps.Equal(b.sides[1].toMap(), tc.asks)) {
+				t.Fatalf("book %v; want bids %v asks %v", b.sides, tc.bids, tc.asks)
 			}
 		})
 	}
@@ -98,14 +99,57 @@ func FuzzL2Book(f *testing.F) {
 		if b.broken != "" {
 			return
 		}
-		for _, side := range []map[string]string{b.bids, b.asks} {
-			for p, s := range side {
-				cp, _ := appendCanonical(nil, []byte(p))
-				cs, _ := appendCanonical(nil, []byte(s))
-				if string(cp) != p || string(cs) != s || s == "0" {
-					t.Fatalf("level %q: %q after %q", p, s, msg)
+		for _, side := range b.sides {
+			for i, lv := range side {
+				cp, _ := appendCanonical(nil, []byte(lv.price))
+				cs, _ := appendCanonical(nil, []byte(lv.size))
+				if string(cp) != lv.price || string(cs) != lv.size || lv.size == "0" {
+					t.Fatalf("level %q: %q after %q", lv.price, lv.size, msg)
+				}
+				if i > 0 && cmpCanonical(side[i-1].price, lv.price) >= 0 {
+					t.Fatalf("levels %v out of order after %q", side, msg)
 				}
 			}
 		}
 	})
+}
+
+// toMap returns the side as price -> size.
+func (s l2Side) toMap() map[string]string {
+	m := map[string]string{}
+	for _, lv := range s {
+		m[lv.price] = lv.size
+	}
+	return m
+}
+
+func TestCmpCanonical(t *testing.T) {
+	ordered := []string{"-100.5", "-100", "-99.99", "-1", "-0.5", "0", "0.001", "0.01", "0.1", "0.5", "1", "1.25", "1.5", "9.99", "10", "99.99", "100", "100.01", "1000"}
+	for i, a := range ordered {
+		for j, b := range ordered {
+			want := 0
+			if i < j {
+				want = -1
+			} else if i > j {
+				want = 1
+			}
+			if got := cmpCanonical(a, b); got != want {
+				t.Errorf("cmpCanonical(%s, %s) = %d, want %d", a, b, got, want)
+			}
+		}
+	}
+}
+
+func TestL2SideKeepsOrder(t *testing.T) {
+	var s l2Side
+	for _, p := range []string{"100.02", "99.5", "100", "101", "100.1"} {
+		s.set(p, "1")
+	}
+	s.set("100", "2")
+	s.set("99.5", "0")
+	s.set("7", "0") // not there: nothing to remove
+	want := l2Side{{"100", "2"}, {"100.02", "1"}, {"100.1", "1"}, {"101", "1"}}
+	if !slices.Equal(s, want) {
+		t.Fatalf("side %v, want %v", s, want)
+	}
 }

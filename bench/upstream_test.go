@@ -197,10 +197,7 @@ func TestUpstreamFreezeBooks(t *testing.T) {
 		t.Fatalf("books %+v; want T002-USD's, 4 levels a side, one feed", books)
 	}
 	for side, levels := range [][]Level{want.Bids, want.Asks} {
-		got := book.bids
-		if side == 1 {
-			got = book.asks
-		}
+		got := book.sides[side].toMap()
 		for _, lv := range levels {
 			if got[lv.Price] != lv.Size {
 				t.Errorf("side %d price %s: upstream %s, followed %q", side, lv.Price, lv.Size, got[lv.Price])

@@ -331,4 +331,7 @@ func TestEndToEndThroughCoinbaseFeed(t *testing.T) {
 	if m.Latency.Count == 0 || m.LatencyByType["match"].Count == 0 {
 		t.Fatalf("latency %+v by type %v", m.Latency, m.LatencyByType)
 	}
+	if b := res.Books; b == nil || !b.AllExact || b.Subscribers != 100 || b.ProductBooks != 200 {
+		t.Fatalf("books %+v; want the 200 product books of the 100 subscribers exact", b)
+	}
 }

@@ -41,10 +41,12 @@ type conn struct {
 	rc     syscall.RawConn
 	fd     int
 	group  int
+	id     int // its number in the run, from 0
 	onPoll func(fd int, ev netpoll.Event)
 
 	products []int32 // subscribed product indices, ascending
 	streams  []stream
+	books    []l2Book // per product, as c.products; nil unless Swarm.trackBooks
 
 	in   wsframe.Input     // unparsed input; holds no buffer when idle
 	frag wsframe.Assembler // a fragmented message so far
@@ -69,10 +71,13 @@ type conn struct {
 	closed atomic.Bool
 }
 
-func newConn(sw *Swarm, nc net.Conn, rc syscall.RawConn, fd, group int, products []int32) *conn {
-	c := &conn{sw: sw, nc: nc, rc: rc, fd: fd, group: group, products: products}
+func newConn(sw *Swarm, nc net.Conn, rc syscall.RawConn, fd, group, id int, products []int32) *conn {
+	c := &conn{sw: sw, nc: nc, rc: rc, fd: fd, group: group, id: id, products: products}
 	c.in.Large = true // one read should take a burst of server messages
 	c.streams = make([]stream, len(products)*numStreams)
+	if sw.trackBooks {
+		c.books = make([]l2Book, len(products))
+	}
 	c.r = sw.readers[fd%len(sw.readers)]
 	c.readFn = func(fd uintptr) { c.rn, c.rerr = unix.Read(int(fd), c.rbuf) }
 	c.ctlFn = func(fd uintptr) { c.ctlErr = sw.poller.Resume(int(fd)) }
@@ -227,6 +232,11 @@ func (c *conn) message(t *tally, live *liveStats, recv int64, payload []byte) {
 	if f.HasSeq {
 		if s := c.slot(pi); s >= 0 {
 			liveMsg = c.sequence(t, k, pi, s, f.Seq, payload)
+		}
+	}
+	if c.books != nil && (k == kindSnapshot || k == kindL2Update) {
+		if s := c.slot(pi); s >= 0 {
+			c.books[s].apply(k == kindSnapshot, payload, &c.r.intern)
 		}
 	}
 	if f.Time != 0 {

@@ -28,3 +28,14 @@ var ErrTargetUnreachable = errors.New("bench: cannot reach the target")
 // ErrServerStart is returned, wrapped with the cause, when the server given
 // with -start-server did not become healthy. Its stderr is shown before.
 var ErrServerStart = errors.New("bench: server did not start")
+
+// Reasons a subscriber's level-2 book cannot be trusted (l2Book.broken): a
+// level2 message it cannot apply. The book stays broken until the next
+// snapshot, and the end-of-run check reports it as not exact with this reason.
+var (
+	errL2Malformed    = errors.New("malformed level2 message")
+	errL2Side         = errors.New("change with a side other than buy or sell")
+	errL2BeforeSnap   = errors.New("l2update before any snapshot")
+	errL2Decimal      = errors.New("price or size not a decimal")
+	errL2LevelsFormat = errors.New("level not a [price, size] or [side, price, size] array of strings")
+)

@@ -31,6 +31,7 @@ type reader struct {
 	live          liveStats
 	subscribeHist *hdrhistogram.Histogram
 	bySend        [numGroups]int64 // upstream messages received that were sent in the send window
+	intern        interner         // the spellings of its subscribers' book levels
 
 	qmu   sync.Mutex // guards queue
 	queue []*conn
@@ -95,7 +96,7 @@ func (r *reader) serve(c *conn) {
 	if c.closed.Load() {
 		return
 	}
-	slow := c.group == groupSlow
+	slow := c.group == groupSlow && !r.sw.slowEnded.Load()
 	for range readRounds {
 		p := c.in.Free(1)
 		if slow {

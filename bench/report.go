@@ -84,9 +84,40 @@ func WriteTable(w io.Writer, res *Result) {
 	if res.Measured != nil {
 		writeMeasured(tw, "", res.Measured)
 	}
+	if res.Books != nil {
+		writeBooks(tw, res.Books)
+	}
 	if res.Groups != nil {
 		tw.Flush()
 		writeGroups(w, res.Groups)
+	}
+}
+
+// shownMismatches is how many mismatched books the table names.
+const shownMismatches = 3
+
+func writeBooks(tw *tabwriter.Writer, b *Books) {
+	fmt.Fprintf(tw, "books\t%d of %d level2 subscribers' books exact (%s of %s product books), compared %.1f s after the upstream froze",
+		b.Exact, b.Subscribers, count(int64(b.ExactBooks)), count(int64(b.ProductBooks)), b.WaitS)
+	if !b.Settled {
+		fmt.Fprintf(tw, "; messages still arriving at the %s deadline", bookDeadline)
+	}
+	fmt.Fprintln(tw)
+	for i, m := range b.Mismatches {
+		if i == shownMismatches {
+			break
+		}
+		fmt.Fprintf(tw, "  not exact\t%s\n", m)
+	}
+	if more := b.ProductBooks - b.ExactBooks - min(len(b.Mismatches), shownMismatches); more > 0 {
+		fmt.Fprintf(tw, "  not exact\t%d more product books (the JSON result names up to %d)\n", more, maxBookMismatches)
+	}
+	if b.Capped > 0 {
+		fmt.Fprintf(tw, "  depth\t%s product books compared only as deep as the server's snapshots (%d levels a side at the least; the upstream's have %d)\n",
+			count(int64(b.Capped)), b.CappedDepth, b.UpstreamDepth)
+	}
+	if len(b.Unchecked) > 0 {
+		fmt.Fprintf(tw, "  not checked\t%s\n", mapLine(b.Unchecked))
 	}
 }
 

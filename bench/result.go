@@ -30,7 +30,10 @@ type Result struct {
 	Groups      map[string]*Measured `json:"groups,omitempty"`
 	Idle        *IdleResult          `json:"idle,omitempty"`
 	Ramp        *RampResult          `json:"ramp,omitempty"`
-	Timeline    []TimePoint          `json:"timeline"`
+	// Books is the end-of-run check of the level2 subscribers' books, with
+	// the tool's own upstream; nil without it or without level2.
+	Books    *Books      `json:"books,omitempty"`
+	Timeline []TimePoint `json:"timeline"`
 }
 
 // Settings are the profile values a reader of the result needs.

@@ -67,6 +67,7 @@ func Execute(ctx context.Context, p Profile, progress io.Writer) (*Result, error
 	}
 	r.stopSampling()
 	res.StoppedEarly = ctx.Err() != nil
+	res.Books = r.checkBooks(ctx)
 	res.Connections = r.swarm.Connections()
 	r.mu.Lock()
 	res.Timeline = r.timeline

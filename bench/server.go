@@ -65,6 +65,13 @@ func serverConfig(addr string, p Profile, up *Upstream) string {
 	if up == nil {
 		return b.String() // the embedded catalog and simulator
 	}
+	return b.String() + fedBy(up)
+}
+
+// fedBy is the products and feeds sections of a config whose server is fed
+// by up.
+func fedBy(up *Upstream) string {
+	var b strings.Builder
 	b.WriteString("products:\n")
 	for _, id := range up.Products() {
 		fmt.Fprintf(&b, "  - {id: %s, quote_increment: \"0.01\", base_increment: \"0.00000001\"}\n", id)

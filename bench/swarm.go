@@ -40,6 +40,9 @@ type Swarm struct {
 	products []string
 	index    map[string]int32
 	pick     *picker
+	// trackBooks makes every subscriber keep its level-2 books, for the
+	// end-of-run check against the upstream's (runner.checkBooks).
+	trackBooks bool
 
 	poller  *netpoll.Poller
 	readers []*reader
@@ -62,6 +65,10 @@ type Swarm struct {
 	// messages readers count in bySend (see measureSendWindow); sendFrom 0
 	// counts none, sendTo 0 leaves the window open.
 	sendFrom, sendTo atomic.Int64
+
+	// slowEnded lets slow subscribers read at full speed: the overload is
+	// over (runner.checkBooks).
+	slowEnded atomic.Bool
 
 	attempted, opened, failed atomic.Int64
 	open, subscribed          atomic.Int64
@@ -90,6 +97,7 @@ func NewSwarm(p Profile, products []string) (*Swarm, error) {
 	for i, id := range products {
 		s.index[id] = int32(i)
 	}
+	s.trackBooks = p.Upstream.Enabled && slices.ContainsFunc(p.Channels, isLevel2)
 	s.pick = newPicker(p, len(products))
 	s.readers = make([]*reader, p.Readers)
 	for i := range s.readers {
@@ -184,7 +192,7 @@ func (s *Swarm) start(nc net.Conn, i, group int, elapsed time.Duration, setup fu
 		return
 	}
 	rc, _ := nc.(syscall.Conn).SyscallConn()
-	c := newConn(s, nc, rc, fd, group, s.pick.pick(i))
+	c := newConn(s, nc, rc, fd, group, i, s.pick.pick(i))
 	if group == groupSlow {
 		c.budget.Store(s.slowBudget())
 	}

@@ -105,9 +105,12 @@ type Upstream struct {
 
 	mu    sync.Mutex // guards conns; taken before any upConn.mu
 	conns map[*upConn]struct{}
-	wg    sync.WaitGroup
-	done  chan struct{}
-	once  sync.Once
+	// frozen stops l2updates and trades (FreezeBooks); senders read it
+	// under their upConn.mu.
+	frozen atomic.Bool
+	wg     sync.WaitGroup
+	done   chan struct{}
+	once   sync.Once
 }
 
 // StartUpstream listens on addr (a loopback host:port) and serves until Close.
@@ -399,6 +402,9 @@ func (c *upConn) send(stop chan struct{}) {
 		now := time.Now() // under mu: see SentAt
 		dt := now.Sub(last).Seconds()
 		last = now
+		if c.u.frozen.Load() { // under mu: see FreezeBooks
+			dt = 0 // nothing more is owed; heartbeats go on
+		}
 		for i, b := range c.books {
 			c.tick(b, i, now, dt)
 		}

@@ -134,3 +134,80 @@ func TestUpstreamConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestUpstreamFreezeBooks follows one product's level2 as a feed would,
+// freezes the upstream and checks that the sends stop, the connection stays
+// (heartbeats go on), and the book followed is the one Books reports.
+func TestUpstreamFreezeBooks(t *testing.T) {
+	up, err := StartUpstream("127.0.0.1:0", UpstreamConfig{Products: 2, UpdatesPerSecond: 500, TradesPerSecond: 50, Depth: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer up.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	nc, _, _, err := ws.Dial(ctx, up.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	sub := `{"type":"subscribe","product_ids":["T002-USD"],"channels":["level2","matches","heartbeat"]}`
+	if err := wsutil.WriteClientText(nc, []byte(sub)); err != nil {
+		t.Fatal(err)
+	}
+	nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var book l2Book
+	var in interner
+	var l2updates int64
+	// follow reads until stop says so, applying level2 to book.
+	follow := func(stop func(m upMsg) bool) {
+		for {
+			data, err := wsutil.ReadServerText(nc)
+			if err != nil {
+				t.Fatalf("after %d updates: %v", l2updates, err)
+			}
+			var m upMsg
+			json.Unmarshal(data, &m)
+			if m.Type == "snapshot" || m.Type == "l2update" {
+				book.apply(m.Type == "snapshot", data, &in)
+			}
+			if m.Type == "l2update" {
+				l2updates++
+			}
+			if stop(m) {
+				return
+			}
+		}
+	}
+	follow(func(upMsg) bool { return l2updates == 50 })
+	up.FreezeBooks()
+	frozenAt := time.Now()
+	// A heartbeat stamped after the freeze comes after everything sent before it.
+	follow(func(m upMsg) bool {
+		ts, _ := time.Parse(time.RFC3339Nano, m.Time)
+		return m.Type == "heartbeat" && ts.After(frozenAt)
+	})
+	sent := up.Sent()[1]
+	if sent.L2Updates != l2updates {
+		t.Fatalf("sent %+v; received %d l2updates", sent, l2updates)
+	}
+	books := up.Books()
+	want, ok := books["T002-USD"]
+	if len(books) != 1 || !ok || want.Feeds != 1 || len(want.Bids) != 4 || len(want.Asks) != 4 {
+		t.Fatalf("books %+v; want T002-USD's, 4 levels a side, one feed", books)
+	}
+	for side, levels := range [][]Level{want.Bids, want.Asks} {
+		got := book.sides[side].toMap()
+		for _, lv := range levels {
+			if got[lv.Price] != lv.Size {
+				t.Errorf("side %d price %s: upstream %s, followed %q", side, lv.Price, lv.Size, got[lv.Price])
+			}
+		}
+		if len(got) != len(levels) {
+			t.Errorf("side %d: followed %d levels, upstream %d", side, len(got), len(levels))
+		}
+	}
+	if again := up.Sent()[1]; again != sent {
+		t.Fatalf("sent %+v after the freeze, %+v before", again, sent)
+	}
+}

@@ -25,6 +25,12 @@ func TestVerdict(t *testing.T) {
 		{"ramp delivered in a step", bench.Result{Mode: "ramp", Connections: conns(10, 0), Ramp: &bench.RampResult{Steps: []bench.RampStep{{Measured: &bench.Measured{}}, {Measured: delivered}}}}, ""},
 		{"idle mode delivers nothing by design", bench.Result{Mode: "idle", Connections: conns(10, 0), Measured: &bench.Measured{}}, ""},
 		{"nothing attempted", bench.Result{Mode: "throughput", Connections: bench.Connections{Requested: 5}}, "no connection was attempted"},
+		{"books exact", bench.Result{Mode: "throughput", Connections: conns(10, 0), Measured: delivered,
+			Books: &bench.Books{Subscribers: 10, Exact: 10, ProductBooks: 20, ExactBooks: 20, AllExact: true}}, ""},
+		{"a book not exact", bench.Result{Mode: "throughput", Connections: conns(10, 0), Measured: delivered,
+			Books: &bench.Books{Subscribers: 10, Exact: 9, ProductBooks: 20, ExactBooks: 19, Mismatches: []bench.BookMismatch{
+				{Subscriber: 3, Product: "T001-USD", Problem: "size differs", Side: "bids", Price: "99.99", Want: "1.5", Got: "1.4", Sequence: 42}}}},
+			"1 of 10 level2 subscribers' books are not the upstream's after the run (1 of 20 product books); first: subscriber 3 T001-USD: size differs at bids 99.99: want 1.5, got 1.4 (last sequence 42)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

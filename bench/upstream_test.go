@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -32,22 +33,8 @@ type upMsg struct {
 // increasing sequence per product, time stamped at sending, and send
 // counters that match what arrived.
 func TestUpstreamSpeaksCoinbase(t *testing.T) {
-	up, err := StartUpstream("127.0.0.1:0", UpstreamConfig{Products: 3, UpdatesPerSecond: 200, TradesPerSecond: 20, Depth: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer up.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	nc, _, _, err := ws.Dial(ctx, up.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	sub := `{"type":"subscribe","product_ids":["T001-USD","T002-USD"],"channels":["level2","matches",{"name":"ticker","product_ids":["T001-USD"]},"heartbeat","full"]}`
-	if err := wsutil.WriteClientText(nc, []byte(sub)); err != nil {
-		t.Fatal(err)
-	}
+	up, nc := subscribeUpstream(t, UpstreamConfig{Products: 3, UpdatesPerSecond: 200, TradesPerSecond: 20, Depth: 5},
+		`{"type":"subscribe","product_ids":["T001-USD","T002-USD"],"channels":["level2","matches",{"name":"ticker","product_ids":["T001-USD"]},"heartbeat","full"]}`)
 	nc.SetReadDeadline(time.Now().Add(10 * time.Second))
 	counts := map[string]map[string]int64{}
 	last := map[string]int64{}
@@ -139,22 +126,8 @@ func TestUpstreamConfigValidate(t *testing.T) {
 // freezes the upstream and checks that the sends stop, the connection stays
 // (heartbeats go on), and the book followed is the one Books reports.
 func TestUpstreamFreezeBooks(t *testing.T) {
-	up, err := StartUpstream("127.0.0.1:0", UpstreamConfig{Products: 2, UpdatesPerSecond: 500, TradesPerSecond: 50, Depth: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer up.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	nc, _, _, err := ws.Dial(ctx, up.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	sub := `{"type":"subscribe","product_ids":["T002-USD"],"channels":["level2","matches","heartbeat"]}`
-	if err := wsutil.WriteClientText(nc, []byte(sub)); err != nil {
-		t.Fatal(err)
-	}
+	up, nc := subscribeUpstream(t, UpstreamConfig{Products: 2, UpdatesPerSecond: 500, TradesPerSecond: 50, Depth: 4},
+		`{"type":"subscribe","product_ids":["T002-USD"],"channels":["level2","matches","heartbeat"]}`)
 	nc.SetReadDeadline(time.Now().Add(5 * time.Second))
 	var book l2Book
 	var in interner
@@ -210,4 +183,26 @@ func TestUpstreamFreezeBooks(t *testing.T) {
 	if again := up.Sent()[1]; again != sent {
 		t.Fatalf("sent %+v after the freeze, %+v before", again, sent)
 	}
+}
+
+// subscribeUpstream starts an upstream of cfg, connects to it as a feed
+// would and sends sub. Both close with the test.
+func subscribeUpstream(t *testing.T, cfg UpstreamConfig, sub string) (*Upstream, net.Conn) {
+	t.Helper()
+	up, err := StartUpstream("127.0.0.1:0", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { up.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	nc, _, _, err := ws.Dial(ctx, up.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	if err := wsutil.WriteClientText(nc, []byte(sub)); err != nil {
+		t.Fatal(err)
+	}
+	return up, nc
 }

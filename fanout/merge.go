@@ -19,10 +19,7 @@ import (
 // the events that queued.
 func (t *topic) handleBatch(b *batch, m *metrics) {
 	if !b.merge {
-		last := -1 // tickers of trades before it are superseded
-		if trades(b.evs) > roundTickers {
-			last = lastTrade(b.evs)
-		}
+		last := supersededBefore(b.evs)
 		for i := range b.evs {
 			t.handleEvent(&b.evs[i], m, i < last)
 		}
@@ -57,7 +54,7 @@ func (t *topic) handleBatch(b *batch, m *metrics) {
 		t.apply(ev, m)
 	}
 	t.flushLive(m)
-	t.eventSeq = b.evs[len(b.evs)-1].Seq
+	t.eventSeq = newestSeq(b.evs)
 	if trade != nil && t.subs[chTicker].Len() > 0 {
 		t.subs[chTicker].send(t.conflated(chTicker, t.tickerBytes()), t.round)
 	}
@@ -65,28 +62,34 @@ func (t *topic) handleBatch(b *batch, m *metrics) {
 
 // roundTickers is how many trades of one product a round of the fan-out may
 // hold and still send each trade's ticker; past it only the newest ticker
-// goes out. ROUNDTICKERS
+// goes out.
 const roundTickers = 4
 
-// trades counts the trades of evs.
-func trades(evs []book.Event) int {
-	n := 0
+// supersededBefore returns the index of the round's last trade when the
+// round holds more than roundTickers trades: the tickers of the trades
+// before it are not sent. Otherwise -1: every ticker goes out.
+func supersededBefore(evs []book.Event) int {
+	n, last := 0, -1
 	for i := range evs {
 		if evs[i].Kind == book.EventTrade {
-			n++
+			n, last = n+1, i
 		}
 	}
-	return n
+	if n <= roundTickers {
+		return -1
+	}
+	return last
 }
 
-// lastTrade returns the index of the last trade of evs, -1 when there is none.
-func lastTrade(evs []book.Event) int {
-	for i := len(evs) - 1; i >= 0; i-- {
-		if evs[i].Kind == book.EventTrade {
-			return i
-		}
+// newestSeq returns the largest Seq of evs: the stream's position after them.
+// A compacted inbox is not in Seq order (its net update comes before the
+// trades it kept), so its last event is not always its newest.
+func newestSeq(evs []book.Event) uint64 {
+	var n uint64
+	for i := range evs {
+		n = max(n, evs[i].Seq)
 	}
-	return -1
+	return n
 }
 
 // flushLive sends the merged run of live updates as one l2update. mu must be held.

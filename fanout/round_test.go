@@ -6,7 +6,10 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
 
+	"github.com/tickerfan/tickerfan/book"
 	"github.com/tickerfan/tickerfan/internal/testwait"
 	"github.com/tickerfan/tickerfan/model"
 )
@@ -67,5 +70,44 @@ func TestRoundSendsNewestTicker(t *testing.T) {
 	}
 	if n := metricValue(t, addr, "tickerfan_tickers_superseded_total"); n != last-2 {
 		t.Errorf("tickers_superseded_total %v, want %d", n, last-2)
+	}
+}
+
+// TestCompactedRoundKeepsSequence fills an inbox until it compacts with a
+// trade before its last update: the compacted round lists the net update
+// first and the trade last, and the fan-out must still take the round's
+// newest Seq as its position, or the next event looks like a gap (and
+// level2 waits for a snapshot that may never come).
+func TestCompactedRoundKeepsSequence(t *testing.T) {
+	products := []model.Product{model.DefaultProducts()[0]}
+	srv, err := New(Config{}, products, zaptest.NewLogger(t, zaptest.Level(zap.ErrorLevel)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := products[0].ID
+	update := func(seq uint64) book.Event {
+		return book.Event{Kind: book.EventUpdate, Product: id, Seq: seq,
+			Changes: []model.Change{{Side: model.Buy, Price: decimal.New(int64(seq), -2), Size: decimal.New(1, 0)}}}
+	}
+	var in inbox
+	for seq := uint64(1); seq <= inboxEvents; seq++ {
+		ev := update(seq)
+		if seq == inboxEvents-4 {
+			ev = book.Event{Kind: book.EventTrade, Product: id, Seq: seq, Trade: model.Trade{TradeID: 1, Side: model.Sell,
+				Price: decimal.New(1, 0), Size: decimal.New(1, 0)}}
+		}
+		in.push(ev)
+	}
+	b := in.take(nil)
+	if last := b.evs[len(b.evs)-1]; !b.merge || last.Seq == inboxEvents {
+		t.Fatalf("round of %d events ending with Seq %d, merge %v: want a compacted round ending before its newest Seq",
+			len(b.evs), last.Seq, b.merge)
+	}
+	top := srv.hub.topics[0]
+	top.handleBatch(&b, srv.metrics)
+	next := update(inboxEvents + 1)
+	top.handle(&next, srv.metrics)
+	if n := srv.metrics.streamGaps.Load(); n != 0 {
+		t.Errorf("%d stream gaps after a compacted round; want none", n)
 	}
 }

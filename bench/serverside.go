@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"strconv"
@@ -87,15 +88,7 @@ func delayQuantiles(from, to Metrics, name string) *DelayQuantiles {
 			}
 		}
 	}
-	slices.SortFunc(bs, func(a, b bucket) int {
-		switch {
-		case a.le < b.le:
-			return -1
-		case a.le > b.le:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(bs, func(a, b bucket) int { return cmp.Compare(a.le, b.le) })
 	q := func(p float64) float64 {
 		for _, b := range bs {
 			if b.n >= p*count {

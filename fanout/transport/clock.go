@@ -21,13 +21,9 @@ func (s *Server) tickClock() {
 		case <-s.stopSweep:
 			return
 		case now := <-tick.C:
-			s.setClock(now)
+			// Ages compare by wrapping subtraction: the wrap after 49 days
+			// is harmless.
+			s.clock.Store(uint32(now.Sub(s.born).Milliseconds()))
 		}
 	}
-}
-
-// setClock sets the coarse clock to now. Ages compare by wrapping
-// subtraction, so the wrap after 49 days is harmless.
-func (s *Server) setClock(now time.Time) {
-	s.clock.Store(uint32(now.Sub(s.born).Milliseconds()))
 }

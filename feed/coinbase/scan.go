@@ -42,7 +42,7 @@ func decodeMessage(raw []byte, m *cbMessage) *decodeError {
 	if s.peek() != '{' {
 		return reject(feed.ReasonBadJSON, "not a JSON object")
 	}
-	if err := s.message(); err != nil {
+	if err := s.object(1, s.member); err != nil {
 		return err
 	}
 	s.space()
@@ -56,11 +56,6 @@ func decodeMessage(raw []byte, m *cbMessage) *decodeError {
 		return reject(feed.ReasonBadField, "no type")
 	}
 	return nil
-}
-
-// message reads the top-level object.
-func (s *msgScanner) message() *decodeError {
-	return s.object(1, s.member)
 }
 
 // member reads the value of the top-level key.
